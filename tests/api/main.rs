@@ -1,1 +1,1 @@
-
+//! The gRPC API suite.

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod model;
 pub mod store;
 
 pub use error::{Error, Result};

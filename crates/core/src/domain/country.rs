@@ -54,6 +54,19 @@ impl fmt::Debug for CountryCode {
     }
 }
 
+impl serde::Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CountryCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for CountryCode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {

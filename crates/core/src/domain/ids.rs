@@ -8,7 +8,8 @@ use crate::{Error, Result};
 macro_rules! typed_id {
     ($(#[$doc:meta] $name:ident = $what:literal;)*) => {$(
         #[$doc]
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(i64);
 
         impl $name {

@@ -1,1 +1,147 @@
-//! Storage.
+//! Storage on sea-orm: SQLite (embedded default) or PostgreSQL, chosen by URL.
+//!
+//! Every write is one transaction that also appends its event
+//! ([`write::WriteTx`]); lists page by keyset with opaque tokens
+//! ([`page`]); creates are idempotent by `request_id`.
+
+mod challenge;
+mod entity;
+mod event;
+mod filter;
+mod initiative;
+mod lookup;
+mod membership;
+mod municipality;
+mod page;
+mod project_idea;
+mod recommendation;
+mod scope;
+mod terms;
+mod working_group;
+mod workshop;
+mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerlab_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use tokio::sync::Mutex;
+
+pub use filter::{Filter, Op, Term};
+pub use write::RequestId;
+
+use crate::{Error, Result};
+
+/// How durable SQLite commits are (`PRAGMA synchronous`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SqliteDurability {
+    /// fsync on every commit (the default): an acknowledged write survives power loss.
+    #[default]
+    Full,
+    /// Also fsync the directory: survives even more exotic failures.
+    Extra,
+    /// WAL without fsync on commit: survives a process crash, not power loss.
+    Normal,
+}
+
+/// How to open the store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// SQLite durability (ignored on PostgreSQL).
+    pub sqlite_durability: SqliteDurability,
+}
+
+impl StoreOptions {
+    /// Options with defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreOptions { url: url.into(), max_connections: 16, sqlite_durability: SqliteDurability::Full }
+    }
+}
+
+/// The network's data. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> peerlab_core::Result<()> {
+/// use peerlab_core::store::{Store, StoreOptions};
+/// let store = Store::open(StoreOptions::new("sqlite://peerlab.db?mode=rwc")).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQLite allows one writer at a time; taking this lock before `BEGIN`
+    /// turns lock contention inside SQLite (SQLITE_BUSY on upgrade) into an
+    /// orderly queue in the process that owns the file.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl Store {
+    /// Connect without migrating.
+    pub async fn connect(options: StoreOptions) -> Result<Self> {
+        let mut opts = ConnectOptions::new(options.url.clone());
+        opts.max_connections(options.max_connections.max(1))
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false);
+        let sync = match options.sqlite_durability {
+            SqliteDurability::Full => SqliteSynchronous::Full,
+            SqliteDurability::Extra => SqliteSynchronous::Extra,
+            SqliteDurability::Normal => SqliteSynchronous::Normal,
+        };
+        opts.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(sync)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+        });
+        let db = Database::connect(opts).await?;
+        let write_lock = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
+            DatabaseBackend::Postgres => None,
+            DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
+        };
+        Ok(Store { db, write_lock })
+    }
+
+    /// Connect and apply pending migrations.
+    pub async fn open(options: StoreOptions) -> Result<Self> {
+        let store = Self::connect(options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The underlying connection (for health checks and benchmarks).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Check the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// Close the pool.
+    pub async fn close(self) -> Result<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

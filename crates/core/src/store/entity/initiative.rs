@@ -1,0 +1,27 @@
+//! `initiatives` rows.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "initiatives")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub working_group_id: i64,
+    pub municipality_id: i64,
+    pub country: String,
+    pub title: String,
+    pub description: String,
+    pub visibility: String,
+    pub status: String,
+    pub version: i64,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub archive_time: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! `municipalities` rows.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "municipalities")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub display_name: String,
+    pub country: String,
+    pub version: i64,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub archive_time: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! `workshop_attendees` rows.
+#![allow(missing_docs)]
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "workshop_attendees")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub workshop_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub municipality_id: i64,
+    pub country: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,98 @@
+//! Turning a [`ReadScope`] into SQL, so lists never return what the caller
+//! may not read, and single reads decide "denied" before "missing".
+
+use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::entity::{membership, municipality};
+use crate::auth::ReadScope;
+use crate::domain::*;
+use crate::model::Ownership;
+use crate::{Error, Result};
+
+/// `working_group_id IN (groups the scope belongs to)`.
+fn in_scope_groups(scope_col: &str, value: SimpleExpr) -> SimpleExpr {
+    Expr::col(Alias::new("working_group_id")).in_subquery(
+        Query::select()
+            .column(membership::Column::WorkingGroupId)
+            .from(membership::Entity)
+            .and_where(Expr::col((membership::Entity, Alias::new(scope_col))).eq(value))
+            .to_owned(),
+    )
+}
+
+/// The rows of an owned-content table (columns `working_group_id`,
+/// `municipality_id`, `country`, `visibility`) readable in `scope`.
+pub(crate) fn content_condition(scope: ReadScope) -> Condition {
+    let shared = Expr::col(Alias::new("visibility")).eq(Visibility::Shared.as_str());
+    match scope {
+        ReadScope::All => Condition::all(),
+        ReadScope::Municipality { municipality, .. } => Condition::any()
+            .add(Condition::all().add(shared).add(in_scope_groups("municipality_id", municipality.get().into())))
+            .add(Expr::col(Alias::new("municipality_id")).eq(municipality.get())),
+        ReadScope::Country { country, drafts } => {
+            let mut any = Condition::any()
+                .add(Condition::all().add(shared).add(in_scope_groups("country", country.as_str().into())));
+            if drafts {
+                any = any.add(Expr::col(Alias::new("country")).eq(country.as_str()));
+            }
+            any
+        }
+    }
+}
+
+/// Recommendations are shared with the target's group; both parties always
+/// see their own.
+pub(crate) fn recommendation_condition(scope: ReadScope) -> Condition {
+    match scope {
+        ReadScope::All => Condition::all(),
+        ReadScope::Municipality { municipality, .. } => Condition::any()
+            .add(in_scope_groups("municipality_id", municipality.get().into()))
+            .add(Expr::col(Alias::new("municipality_id")).eq(municipality.get()))
+            .add(Expr::col(Alias::new("target_municipality_id")).eq(municipality.get())),
+        ReadScope::Country { country, .. } => Condition::any()
+            .add(in_scope_groups("country", country.as_str().into()))
+            .add(Expr::col(Alias::new("country")).eq(country.as_str()))
+            .add(Expr::col(Alias::new("target_country")).eq(country.as_str())),
+    }
+}
+
+/// Whether `scope` includes a member of `group`.
+pub(crate) async fn scope_in_group(conn: &impl ConnectionTrait, scope: ReadScope, group: WorkingGroupId) -> Result<bool> {
+    let q = membership::Entity::find().filter(membership::Column::WorkingGroupId.eq(group.get()));
+    let n = match scope {
+        ReadScope::All => return Ok(true),
+        ReadScope::Municipality { municipality, .. } => {
+            q.filter(membership::Column::MunicipalityId.eq(municipality.get())).count(conn).await?
+        }
+        ReadScope::Country { country, .. } => q.filter(membership::Column::Country.eq(country.as_str())).count(conn).await?,
+    };
+    Ok(n > 0)
+}
+
+/// Whether a single item is readable in `scope`.
+pub(crate) async fn can_read(conn: &impl ConnectionTrait, scope: ReadScope, owner: &Ownership) -> Result<bool> {
+    if scope.reads_drafts_of(owner.municipality, owner.country) || scope.owns(owner.municipality, owner.country) && owner.visibility == Visibility::Shared {
+        return Ok(true);
+    }
+    if owner.visibility == Visibility::Draft {
+        return Ok(false);
+    }
+    scope_in_group(conn, scope, owner.working_group).await
+}
+
+/// The error for an item under `municipalities/{owner}` that is missing or
+/// unreadable: NOT_FOUND only where the caller could have read it had it
+/// existed (its own municipality or country), PERMISSION_DENIED otherwise —
+/// so a denial never tells whether the item exists.
+pub(crate) async fn missing_or_denied(conn: &impl ConnectionTrait, scope: ReadScope, owner: MunicipalityId, name: String) -> Error {
+    let country = match municipality::Entity::find_by_id(owner.get()).one(conn).await {
+        Ok(Some(m)) => CountryCode::parse(&m.country).ok(),
+        Ok(None) => return Error::NotFound(name),
+        Err(e) => return e.into(),
+    };
+    match country {
+        Some(c) if scope.reads_drafts_of(owner, c) => Error::NotFound(name),
+        _ => Error::PermissionDenied(format!("the caller may not read {name}")),
+    }
+}

@@ -1,0 +1,162 @@
+//! Write transactions: one transaction per write, which also appends the
+//! write's event and, for creates, claims the request id.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use tokio::sync::OwnedMutexGuard;
+
+use super::Store;
+use super::entity::{event, request_id};
+use crate::domain::*;
+use crate::model::{Snapshot, Timestamp};
+use crate::{Error, Result};
+
+/// A checked idempotency key: 1 to 64 printable ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// Parse `request_id`; the empty string means "not idempotent".
+    pub fn parse(s: &str) -> Result<Option<Self>> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        if s.len() > 64 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid("request_id", "must be 1 to 64 printable ASCII characters (a UUID is recommended)"));
+        }
+        Ok(Some(RequestId(s.to_owned())))
+    }
+}
+
+/// An event to append at the end of a write.
+pub(crate) struct NewEvent {
+    pub kind: &'static str,
+    pub resource: String,
+    pub working_group: Option<WorkingGroupId>,
+    pub country: Option<CountryCode>,
+    pub municipality: Option<MunicipalityId>,
+    pub visibility: Option<Visibility>,
+    pub snapshot: Snapshot,
+}
+
+/// The result of claiming a request id.
+pub(crate) enum Claim {
+    /// First use: go ahead, then call [`WriteTx::complete_claim`].
+    Fresh,
+    /// Already used for the same request: the id of what it created.
+    Replay(i64),
+}
+
+/// An open write transaction.
+pub(crate) struct WriteTx {
+    pub tx: DatabaseTransaction,
+    pub now: i64,
+    actor: String,
+    claim: Option<(String, String)>,
+    _serial: Option<OwnedMutexGuard<()>>,
+}
+
+/// Microseconds since the Unix epoch, now.
+pub(crate) fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// A stored time back as a timestamp.
+pub(crate) fn ts(micros: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl Store {
+    /// Begin a write on behalf of `actor`.
+    pub(crate) async fn begin_write(&self, actor: &str) -> Result<WriteTx> {
+        let serial = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.db.begin().await?;
+        Ok(WriteTx { tx, now: now_micros(), actor: actor.to_owned(), claim: None, _serial: serial })
+    }
+}
+
+impl WriteTx {
+    /// Claim `request_id` for `method` with a request `fingerprint` (any
+    /// stable description of the request). The claim row is written first so
+    /// that a concurrent duplicate waits on it and then replays.
+    pub async fn claim(&mut self, request_id: Option<&RequestId>, method: &str, fingerprint: &str) -> Result<Claim> {
+        let Some(RequestId(rid)) = request_id else { return Ok(Claim::Fresh) };
+        let digest: String = Sha256::digest(format!("{method}\u{0}{fingerprint}")).iter().map(|b| format!("{b:02x}")).collect();
+        let row = request_id::ActiveModel {
+            scope: Set(self.actor.clone()),
+            request_id: Set(rid.clone()),
+            method: Set(method.to_owned()),
+            fingerprint: Set(digest.clone()),
+            resource: Set(String::new()),
+            create_time: Set(self.now),
+        };
+        let inserted = request_id::Entity::insert(row)
+            .on_conflict(OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId]).do_nothing().to_owned())
+            .exec_without_returning(&self.tx)
+            .await?;
+        if inserted == 1 {
+            self.claim = Some((rid.clone(), String::new()));
+            return Ok(Claim::Fresh);
+        }
+        let existing = request_id::Entity::find_by_id((self.actor.clone(), rid.clone()))
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| Error::Internal("request id vanished after a conflict".into()))?;
+        if existing.fingerprint != digest {
+            return Err(Error::RequestIdReused(rid.clone()));
+        }
+        existing
+            .resource
+            .parse::<i64>()
+            .map(Claim::Replay)
+            .map_err(|_| Error::Internal(format!("request id {rid} has no resource")))
+    }
+
+    /// Record what the claimed request created.
+    pub async fn complete_claim(&mut self, resource_id: i64) -> Result<()> {
+        let Some((rid, _)) = self.claim.take() else { return Ok(()) };
+        request_id::Entity::update(request_id::ActiveModel {
+            scope: Set(self.actor.clone()),
+            request_id: Set(rid),
+            resource: Set(resource_id.to_string()),
+            ..Default::default()
+        })
+        .exec(&self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Append the event and commit. On PostgreSQL an advisory lock taken
+    /// just before the append makes event ids commit in order, so a reader
+    /// that has seen id N will never later find a smaller id appear.
+    pub async fn commit(self, ev: NewEvent) -> Result<EventId> {
+        if self.tx.get_database_backend() == DatabaseBackend::Postgres {
+            self.tx
+                .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
+                .await?;
+        }
+        let payload = serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
+        let row = event::ActiveModel {
+            kind: Set(ev.kind.to_owned()),
+            resource: Set(ev.resource),
+            working_group_id: Set(ev.working_group.map(WorkingGroupId::get)),
+            country: Set(ev.country.map(|c| c.as_str().to_owned())),
+            municipality_id: Set(ev.municipality.map(MunicipalityId::get)),
+            visibility: Set(ev.visibility.map(|v| v.as_str().to_owned())),
+            actor: Set(self.actor.clone()),
+            create_time: Set(self.now),
+            payload: Set(payload),
+            ..Default::default()
+        };
+        let id = event::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
+        self.tx.commit().await?;
+        Ok(EventId::from_db(id))
+    }
+}

@@ -1,0 +1,8 @@
+//! The storage suite: peerlab-core's rules and storage, on SQLite and PostgreSQL.
+
+mod challenges;
+mod events;
+mod initiatives;
+mod network;
+mod project_ideas;
+mod recommendations;
