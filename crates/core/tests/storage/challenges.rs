@@ -4,7 +4,7 @@ use peerlab_core::Error;
 use peerlab_core::domain::*;
 use peerlab_core::model::*;
 use peerlab_core::store::RequestId;
-use peerlab_tests::{Backend, TestDb, coordinator, country_admin, observer, seed, staff};
+use peerlab_testkit::{Backend, TestDb, coordinator, country_admin, observer, seed, staff};
 
 fn new(group: WorkingGroupId, title: &str, visibility: Visibility) -> NewChallenge {
     NewChallenge {
@@ -182,7 +182,7 @@ async fn filters_select_and_reject(backend: Backend) {
     }
 }
 
-peerlab_tests::on_both_backends!(
+peerlab_testkit::on_both_backends!(
     create_read_and_scope,
     writing_never_crosses_a_country,
     only_members_post_in_a_group,
