@@ -1,1 +1,6 @@
-//! The gRPC API suite.
+//! The gRPC API suite: a real server on a loopback port, driven through
+//! peerlab-client, on SQLite and PostgreSQL.
+
+mod challenges;
+mod operations;
+mod support;

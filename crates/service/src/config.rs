@@ -33,7 +33,10 @@ pub enum ConfigError {
 }
 
 pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { key: key.into(), reason: reason.into() }
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
 }
 
 /// Everything the `peerlab` server reads at start-up.
@@ -95,7 +98,9 @@ impl fmt::Debug for DatabaseConfig {
 
 /// `scheme://user:***@host/db?...`: the URL without its password.
 fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let authority = match authority.rsplit_once('@') {
@@ -126,7 +131,11 @@ pub struct AuthConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { issuers: Vec::new(), leeway_seconds: 30, token_cache_size: 10_000 }
+        AuthConfig {
+            issuers: Vec::new(),
+            leeway_seconds: 30,
+            token_cache_size: 10_000,
+        }
     }
 }
 
@@ -214,6 +223,29 @@ impl Default for ServerConfig {
     }
 }
 
+/// `key.path: what is wrong (in file)`, like the messages of [`Config::validate`].
+fn describe(error: figment::Error) -> String {
+    let origin = match &error.metadata {
+        Some(md) => match &md.source {
+            Some(source) => format!(" (in {source})"),
+            None => format!(" (from {})", md.name),
+        },
+        None => String::new(),
+    };
+    let mut key = String::new();
+    for segment in &error.path {
+        match segment.parse::<usize>() {
+            Ok(index) => key.push_str(&format!("[{index}]")),
+            Err(_) if key.is_empty() => key.push_str(segment),
+            Err(_) => key.push_str(&format!(".{segment}")),
+        }
+    }
+    match key.as_str() {
+        "" => format!("{}{origin}", error.kind),
+        key => format!("{key}: {}{origin}", error.kind),
+    }
+}
+
 const SECTIONS: [&str; 4] = ["listen", "database", "auth", "server"];
 
 /// Whether `PEERLAB_<key>` is configuration. Other tools share the prefix
@@ -222,14 +254,18 @@ const SECTIONS: [&str; 4] = ["listen", "database", "auth", "server"];
 /// so that a single-underscore typo is reported instead of silently ignored.
 fn is_config_env_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    SECTIONS.iter().any(|s| key == *s || key.starts_with(&format!("{s}_")))
+    SECTIONS
+        .iter()
+        .any(|s| key == *s || key.starts_with(&format!("{s}_")))
 }
 
 impl Config {
     /// Load defaults, then `file` (which must exist if given), then the
     /// environment, and validate the result.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let env = Env::prefixed("PEERLAB_").filter(|k| is_config_env_key(k.as_str())).split("__");
+        let env = Env::prefixed("PEERLAB_")
+            .filter(|k| is_config_env_key(k.as_str()))
+            .split("__");
         Self::extract(Self::layers(file)?.merge(env))
     }
 
@@ -246,7 +282,7 @@ impl Config {
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {
         let config: Config = figment.extract().map_err(|e| {
-            ConfigError::Load(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+            ConfigError::Load(e.into_iter().map(describe).collect::<Vec<_>>().join("; "))
         })?;
         config.validate()?;
         Ok(config)
@@ -255,28 +291,42 @@ impl Config {
     /// Check the rules serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let db = &self.database;
-        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| db.url.starts_with(p)) {
-            return Err(invalid("database.url", "must be a sqlite: or postgres:// URL"));
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| db.url.starts_with(p))
+        {
+            return Err(invalid(
+                "database.url",
+                "must be a sqlite: or postgres:// URL",
+            ));
         }
         if db.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         if !["full", "normal", "extra"].contains(&db.sqlite_synchronous.as_str()) {
-            return Err(invalid("database.sqlite_synchronous", "must be one of full, normal, extra"));
+            return Err(invalid(
+                "database.sqlite_synchronous",
+                "must be one of full, normal, extra",
+            ));
         }
         self.auth.validate()?;
         let server = &self.server;
         for (key, value) in [
             ("server.request_timeout_ms", server.request_timeout_ms),
             ("server.max_message_bytes", server.max_message_bytes as u64),
-            ("server.concurrency_per_connection", server.concurrency_per_connection as u64),
+            (
+                "server.concurrency_per_connection",
+                server.concurrency_per_connection as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
         for (i, origin) in server.cors_allowed_origins.iter().enumerate() {
-            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
             if rest.is_none_or(|host| host.is_empty() || host.contains('/')) {
                 return Err(invalid(
                     format!("server.cors_allowed_origins[{i}]"),
@@ -296,7 +346,10 @@ impl AuthConfig {
         }
         for (i, issuer) in self.issuers.iter().enumerate() {
             let at = format!("auth.issuers[{i}]");
-            if self.issuers[..i].iter().any(|other| other.issuer == issuer.issuer) {
+            if self.issuers[..i]
+                .iter()
+                .any(|other| other.issuer == issuer.issuer)
+            {
                 return Err(invalid(format!("{at}.issuer"), "is listed twice"));
             }
             issuer.validate(&at)?;
@@ -307,4 +360,109 @@ impl AuthConfig {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// Load `toml` as the configuration file, without the process environment.
+    fn load_toml(toml: &str) -> Result<Config, ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(toml.as_bytes()).expect("write");
+        Config::extract(Config::layers(Some(file.path()))?)
+    }
+
+    fn error(toml: &str) -> String {
+        load_toml(toml).expect_err("must be rejected").to_string()
+    }
+
+    const DEV_ISSUER: &str = r#"
+        [[auth.issuers]]
+        issuer = "peerlab-dev"
+        audience = "peerlab"
+        algorithms = ["HS256"]
+        countries = ["*"]
+        roles = ["coordinator", "staff"]
+        development = true
+        keys = [{ kid = "dev-1", secret = "0123456789abcdef0123456789abcdef" }]
+    "#;
+
+    #[test]
+    fn defaults_are_valid_and_a_file_overrides_them() {
+        let config = Config::extract(Config::layers(None).expect("no file")).expect("defaults");
+        assert_eq!(config.listen, "127.0.0.1:50051".parse().expect("addr"));
+        assert_eq!(config.auth.leeway_seconds, 30);
+
+        let file =
+            format!("listen = \"0.0.0.0:0\"\n[server]\nrequest_timeout_ms = 5\n{DEV_ISSUER}");
+        let config = load_toml(&file).expect("valid file");
+        assert_eq!(config.server.request_timeout_ms, 5);
+        assert_eq!(
+            config.server.max_message_bytes,
+            4 << 20,
+            "unset keys keep their default"
+        );
+        assert_eq!(config.auth.issuers[0].keys[0].kid, "dev-1");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let err = error("[database]\nurll = \"sqlite::memory:\"");
+        assert!(err.starts_with("database.urll: unknown field"), "{err}");
+        let err =
+            error(&DEV_ISSUER.replace("development = true", "development = true\nsecrett = 1"));
+        assert!(
+            err.starts_with("auth.issuers[0].secrett: unknown field"),
+            "{err}"
+        );
+        let missing = Config::layers(Some(Path::new("/no/such/peerlab.toml")));
+        assert!(matches!(missing, Err(ConfigError::MissingFile(_))));
+    }
+
+    #[test]
+    fn rules_are_checked_and_name_the_key() {
+        let err = error(&DEV_ISSUER.replace("development = true", "development = false"));
+        assert_eq!(
+            err,
+            "auth.issuers[0].algorithms: HS256 is only allowed for a development issuer"
+        );
+        assert!(error("[auth]\nleeway_seconds = 61").starts_with("auth.leeway_seconds:"));
+        assert!(load_toml("[auth]\nleeway_seconds = 60").is_ok());
+        let err = error("[database]\nsqlite_synchronous = \"off\"");
+        assert!(err.starts_with("database.sqlite_synchronous:"), "{err}");
+        let err = error(&DEV_ISSUER.replace("[\"*\"]", "[\"BA\", \"Serbia\"]"));
+        assert!(err.starts_with("auth.issuers[0].countries[1]:"), "{err}");
+        let err = error(&DEV_ISSUER.replace("[\"*\"]", "[\"*\", \"BA\"]"));
+        assert!(err.starts_with("auth.issuers[0].countries:"), "{err}");
+        let err = error(&DEV_ISSUER.replace("\"staff\"", "\"mayor\""));
+        assert!(err.starts_with("auth.issuers[0].roles[1]:"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let file = format!("[database]\nurl = \"postgres://app:hunter2@db/peerlab\"\n{DEV_ISSUER}");
+        let shown = format!("{:?}", load_toml(&file).expect("valid"));
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("0123456789abcdef"),
+            "{shown}"
+        );
+        assert!(shown.contains("postgres://app:***@db/peerlab"), "{shown}");
+        let query = redact_url("postgres://db/x?user=a&password=b");
+        assert_eq!(query, "postgres://db/x?user=a&password=***");
+    }
+
+    #[test]
+    fn only_configuration_sections_are_read_from_the_environment() {
+        for key in [
+            "LISTEN",
+            "DATABASE__URL",
+            "auth__leeway_seconds",
+            "DATABASE_URL",
+            "server",
+        ] {
+            assert!(is_config_env_key(key), "{key}");
+        }
+        for key in ["TEST_POSTGRES_URL", "ENDPOINT", "TOKEN", "CONFIG", "LOG"] {
+            assert!(!is_config_env_key(key), "{key}");
+        }
+    }
 }

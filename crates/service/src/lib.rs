@@ -5,5 +5,16 @@
 //! and hands each call to the core.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod auth;
 pub mod config;
+pub mod convert;
+pub mod names;
+pub mod status;
+pub mod edge;
+pub mod startup;
+pub mod trace;
+
+pub use startup::{Application, SERVICES, Shutdown};
+pub mod demo;
+pub mod signals;

@@ -1,1 +1,292 @@
-//! TODO
+//! Initiatives: measures a municipality has planned or implemented, linked
+//! to the challenges of its working group they address.
+
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::content::{self, Link, Outcome};
+use super::entity::{challenge, initiative, initiative_challenge};
+use super::filter::{Filter, Op, Term};
+use super::page::PageSpec;
+use super::write::{Claim, NewEvent, RequestId, WriteTx, ts};
+use super::{Store, lookup, scope, terms};
+use crate::auth::Principal;
+use crate::domain::*;
+use crate::model::*;
+use crate::{Error, Result};
+
+const FIELDS: &[&str] = &["country", "working_group", "status", "challenge", "visibility", "update_time", "create_time"];
+
+const CHALLENGES: Link =
+    Link { table: "initiative_challenges", owner: "initiative_id", item: "challenge_id", item_table: Some("challenges") };
+
+fn term(t: &Term) -> Result<Condition> {
+    if let Some(e) = terms::common(t)? {
+        return Ok(Condition::all().add(e));
+    }
+    match t.field.as_str() {
+        "status" => {
+            terms::equality(t)?;
+            let s = InitiativeStatus::parse("filter", &terms::enum_text(&t.value, "INITIATIVE_STATUS_"))?;
+            Ok(Condition::all().add(terms::compare("status", t.op, s.as_str())))
+        }
+        "challenge" => {
+            terms::equality(t)?;
+            let (m, _, c) = terms::item_name(t, &["challenges"])?;
+            let sub = Query::select()
+                .column((initiative_challenge::Entity, initiative_challenge::Column::InitiativeId))
+                .from(initiative_challenge::Entity)
+                .inner_join(
+                    challenge::Entity,
+                    Expr::col((challenge::Entity, challenge::Column::Id))
+                        .equals((initiative_challenge::Entity, initiative_challenge::Column::ChallengeId)),
+                )
+                .and_where(Expr::col((challenge::Entity, challenge::Column::Id)).eq(c))
+                .and_where(Expr::col((challenge::Entity, challenge::Column::MunicipalityId)).eq(m))
+                .to_owned();
+            let col = Expr::col((initiative::Entity, initiative::Column::Id));
+            Ok(Condition::all().add(if t.op == Op::Eq { col.in_subquery(sub) } else { col.not_in_subquery(sub) }))
+        }
+        _ => Err(terms::unknown(t, FIELDS)),
+    }
+}
+
+fn record(row: initiative::Model, challenges: Vec<(MunicipalityId, i64)>) -> Result<Initiative> {
+    Ok(Initiative {
+        id: InitiativeId::from_db(row.id),
+        owner: Ownership {
+            working_group: WorkingGroupId::from_db(row.working_group_id),
+            municipality: MunicipalityId::from_db(row.municipality_id),
+            country: lookup::country_of(&row.country)?,
+            visibility: Visibility::parse("visibility", &row.visibility).map_err(|e| Error::Internal(e.to_string()))?,
+        },
+        title: row.title,
+        description: row.description,
+        status: InitiativeStatus::parse("status", &row.status).map_err(|e| Error::Internal(e.to_string()))?,
+        challenges: challenges.into_iter().map(|(m, c)| ItemRef { municipality: m, id: ChallengeId::from_db(c) }).collect(),
+        meta: Meta {
+            version: row.version,
+            create_time: ts(row.create_time),
+            update_time: ts(row.update_time),
+            archive_time: row.archive_time.map(ts),
+        },
+    })
+}
+
+/// Load records for rows, with their linked challenges, in one extra query.
+async fn records(conn: &impl ConnectionTrait, rows: Vec<initiative::Model>) -> Result<Vec<Initiative>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut links = CHALLENGES.load(conn, &ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            let c = links.remove(&r.id).unwrap_or_default();
+            record(r, c)
+        })
+        .collect()
+}
+
+async fn load(conn: &impl ConnectionTrait, id: InitiativeId) -> Result<Option<Initiative>> {
+    match initiative::Entity::find_by_id(id.get()).one(conn).await? {
+        Some(row) => Ok(records(conn, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+async fn reload(conn: &impl ConnectionTrait, id: InitiativeId) -> Result<Initiative> {
+    load(conn, id).await?.ok_or_else(|| Error::Internal(format!("initiative {id} vanished during a write")))
+}
+
+/// The linked challenges' ids, checked against the initiative's group and owner.
+async fn check_challenges(
+    conn: &impl ConnectionTrait,
+    refs: &[ItemRef<ChallengeId>],
+    group: WorkingGroupId,
+    owner: MunicipalityId,
+) -> Result<Vec<i64>> {
+    let refs: Vec<(MunicipalityId, i64)> = refs.iter().map(|r| (r.municipality, r.id.get())).collect();
+    content::check_links(conn, "challenges", "initiative.challenges", &refs, group, owner).await
+}
+
+fn event(kind: &'static str, i: &Initiative) -> NewEvent {
+    NewEvent {
+        kind,
+        resource: names::initiative(i.owner.municipality, i.id),
+        working_group: Some(i.owner.working_group),
+        country: Some(i.owner.country),
+        municipality: Some(i.owner.municipality),
+        visibility: Some(i.owner.visibility),
+        snapshot: Snapshot::Initiative(i.clone()),
+    }
+}
+
+async fn create(
+    w: &mut WriteTx,
+    p: &Principal,
+    parent: MunicipalityId,
+    input: NewInitiative,
+    request_id: Option<&RequestId>,
+) -> Result<Outcome<Initiative>> {
+    let acting = lookup::act_for(&w.tx, p, parent).await?;
+    if let Claim::Replay(id) = w.claim(request_id, "CreateInitiative", &format!("{parent}{input:?}")).await? {
+        return Ok(Outcome::Unchanged(reload(&w.tx, InitiativeId::from_db(id)).await?));
+    }
+    if input.status == InitiativeStatus::Discontinued {
+        return Err(Error::invalid("initiative.status", "a new initiative is planned, in progress or implemented"));
+    }
+    lookup::active_group(&w.tx, input.working_group, "initiative.working_group").await?;
+    lookup::require_member(&w.tx, input.working_group, parent, "initiative.working_group").await?;
+    let challenges = check_challenges(&w.tx, &input.challenges, input.working_group, parent).await?;
+    let row = initiative::ActiveModel {
+        working_group_id: Set(input.working_group.get()),
+        municipality_id: Set(parent.get()),
+        country: Set(acting.country().as_str().to_owned()),
+        title: Set(input.title.into_string()),
+        description: Set(input.description.into_string()),
+        visibility: Set(input.visibility.as_str().to_owned()),
+        status: Set(input.status.as_str().to_owned()),
+        version: Set(1),
+        create_time: Set(w.now),
+        update_time: Set(w.now),
+        archive_time: Set(None),
+        ..Default::default()
+    };
+    let id = initiative::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
+    CHALLENGES.replace(&w.tx, id, &challenges).await?;
+    w.complete_claim(id).await?;
+    let created = reload(&w.tx, InitiativeId::from_db(id)).await?;
+    let ev = event("initiative.created", &created);
+    Ok(Outcome::Changed(created, ev))
+}
+
+async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch: InitiativePatch, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
+    let name = names::initiative(r.municipality, r.id);
+    lookup::act_for(&w.tx, p, r.municipality).await?;
+    let current = match load(&w.tx, r.id).await? {
+        Some(i) if i.owner.municipality == r.municipality => i,
+        _ => return Err(Error::NotFound(name)),
+    };
+    lookup::check_etag(etag, current.meta.version, &name)?;
+    if current.meta.archive_time.is_some() {
+        return Err(Error::FailedPrecondition(format!("{name} is archived")));
+    }
+    let mut row = initiative::ActiveModel::default();
+    if let Some(t) = patch.title {
+        row.title = Set(t.into_string());
+    }
+    if let Some(d) = patch.description {
+        row.description = Set(d.into_string());
+    }
+    if let Some(v) = patch.visibility.filter(|v| *v != current.owner.visibility) {
+        current.owner.visibility.check_move(v)?;
+        row.visibility = Set(v.as_str().to_owned());
+    }
+    if let Some(s) = patch.status.filter(|s| *s != current.status) {
+        current.status.check_move(s)?;
+        row.status = Set(s.as_str().to_owned());
+    }
+    let challenges = match &patch.challenges {
+        Some(refs) => Some(check_challenges(&w.tx, refs, current.owner.working_group, current.owner.municipality).await?),
+        None => None,
+    };
+    content::save::<initiative::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
+    if let Some(c) = challenges {
+        CHALLENGES.replace(&w.tx, current.id.get(), &c).await?;
+    }
+    let updated = reload(&w.tx, r.id).await?;
+    let ev = event("initiative.updated", &updated);
+    Ok(Outcome::Changed(updated, ev))
+}
+
+async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
+    let name = names::initiative(r.municipality, r.id);
+    let owner = lookup::municipality(&w.tx, r.municipality).await?;
+    p.archive(r.municipality, lookup::country_of(&owner.country)?)?;
+    let current = match load(&w.tx, r.id).await? {
+        Some(i) if i.owner.municipality == r.municipality => i,
+        _ => return Err(Error::NotFound(name)),
+    };
+    lookup::check_etag(etag, current.meta.version, &name)?;
+    if current.meta.archive_time.is_some() {
+        return Ok(Outcome::Unchanged(current));
+    }
+    let row = initiative::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
+    content::save::<initiative::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
+    let archived = reload(&w.tx, r.id).await?;
+    let ev = event("initiative.archived", &archived);
+    Ok(Outcome::Changed(archived, ev))
+}
+
+impl Store {
+    /// Post an initiative for `parent`, linked to challenges of its group.
+    /// Idempotent by `request_id`.
+    pub async fn create_initiative(
+        &self,
+        p: &Principal,
+        parent: MunicipalityId,
+        input: NewInitiative,
+        request_id: Option<&RequestId>,
+    ) -> Result<Initiative> {
+        let mut w = self.begin_write(&p.actor()).await?;
+        let outcome = create(&mut w, p, parent, input, request_id).await;
+        content::finish(w, outcome).await
+    }
+
+    /// Read one initiative.
+    pub async fn get_initiative(&self, p: &Principal, r: ItemRef<InitiativeId>) -> Result<Initiative> {
+        let name = names::initiative(r.municipality, r.id);
+        let scope = p.read_scope();
+        match load(&self.db, r.id).await? {
+            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => Ok(i),
+            _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
+        }
+    }
+
+    /// List the initiatives the caller may read, of `parent` or of everyone.
+    pub async fn list_initiatives(&self, p: &Principal, parent: Option<MunicipalityId>, req: &PageRequest) -> Result<Page<Initiative>> {
+        let spec = PageSpec::new(req, &format!("initiatives:{parent:?}"))?;
+        let filter = Filter::parse(&req.filter)?;
+        let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
+        for t in &filter.terms {
+            cond = cond.add(term(t)?);
+        }
+        if let Some(m) = parent {
+            cond = cond.add(initiative::Column::MunicipalityId.eq(m.get()));
+        }
+        if !req.show_archived && !terms::wants_tombstones(&filter.terms) {
+            cond = cond.add(initiative::Column::ArchiveTime.is_null());
+        }
+        if let Some(after) = spec.after {
+            cond = cond.add(initiative::Column::Id.gt(after));
+        }
+        let rows = initiative::Entity::find()
+            .filter(cond)
+            .order_by_asc(initiative::Column::Id)
+            .limit(spec.limit + 1)
+            .all(&self.db)
+            .await?;
+        let (rows, next_page_token) = spec.finish(rows, |r| r.id);
+        Ok(Page { items: records(&self.db, rows).await?, next_page_token })
+    }
+
+    /// Change an initiative; status and visibility move only along their
+    /// edges, and a new list of challenges is checked like on create.
+    pub async fn update_initiative(
+        &self,
+        p: &Principal,
+        r: ItemRef<InitiativeId>,
+        patch: InitiativePatch,
+        etag: Option<Etag>,
+    ) -> Result<Initiative> {
+        let mut w = self.begin_write(&p.actor()).await?;
+        let outcome = update(&mut w, p, r, patch, etag).await;
+        content::finish(w, outcome).await
+    }
+
+    /// Archive an initiative: its owner or a coordinator. Archiving an
+    /// archived initiative returns it unchanged.
+    pub async fn archive_initiative(&self, p: &Principal, r: ItemRef<InitiativeId>, etag: Option<Etag>) -> Result<Initiative> {
+        let mut w = self.begin_write(&p.actor()).await?;
+        let outcome = archive(&mut w, p, r, etag).await;
+        content::finish(w, outcome).await
+    }
+}

@@ -5,6 +5,7 @@
 //! ([`page`]); creates are idempotent by `request_id`.
 
 mod challenge;
+mod content;
 mod entity;
 mod event;
 mod filter;
@@ -30,6 +31,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 use tokio::sync::Mutex;
 
 pub use filter::{Filter, Op, Term};
+pub use sea_orm::DbErr;
 pub use write::RequestId;
 
 use crate::{Error, Result};

@@ -96,3 +96,39 @@ pub(crate) async fn missing_or_denied(conn: &impl ConnectionTrait, scope: ReadSc
         _ => Error::PermissionDenied(format!("the caller may not read {name}")),
     }
 }
+
+/// The events readable in `scope`: directory events (no visibility) by
+/// everyone; a shared item's events by the members of its group and by its
+/// own municipality (or country); a draft's only where its drafts are read.
+pub(crate) fn event_condition(scope: ReadScope) -> Condition {
+    let visibility = || Expr::col(Alias::new("visibility"));
+    let directory = visibility().is_null();
+    let shared = || visibility().eq(Visibility::Shared.as_str());
+    let draft = || visibility().eq(Visibility::Draft.as_str());
+    match scope {
+        ReadScope::All => Condition::all(),
+        ReadScope::Municipality { municipality, .. } => {
+            let own = || Expr::col(Alias::new("municipality_id")).eq(municipality.get());
+            Condition::any()
+                .add(directory)
+                .add(
+                    Condition::all()
+                        .add(shared())
+                        .add(Condition::any().add(in_scope_groups("municipality_id", municipality.get().into())).add(own())),
+                )
+                .add(Condition::all().add(draft()).add(own()))
+        }
+        ReadScope::Country { country, drafts } => {
+            let own = || Expr::col(Alias::new("country")).eq(country.as_str());
+            let mut any = Condition::any().add(directory).add(
+                Condition::all()
+                    .add(shared())
+                    .add(Condition::any().add(in_scope_groups("country", country.as_str().into())).add(own())),
+            );
+            if drafts {
+                any = any.add(Condition::all().add(draft()).add(own()));
+            }
+            any
+        }
+    }
+}

@@ -84,3 +84,21 @@ pub(crate) fn unknown(t: &Term, allowed: &[&str]) -> Error {
 pub(crate) fn wants_tombstones(terms: &[Term]) -> bool {
     terms.iter().any(|t| t.field == "update_time" && matches!(t.op, Op::Gt | Op::Ge))
 }
+
+/// The parts of an item name `municipalities/{m}/{collection}/{id}` with
+/// `collection` one of `collections`: (municipality id, collection, item id).
+pub(crate) fn item_name<'c>(t: &Term, collections: &[&'c str]) -> Result<(i64, &'c str, i64)> {
+    let bad = || {
+        let examples: Vec<String> = collections.iter().map(|c| format!("\"municipalities/1/{c}/2\"")).collect();
+        Error::invalid("filter", format!("`{}` takes a name like {}", t.field, examples.join(" or ")))
+    };
+    let mut parts = t.value.split('/');
+    let (Some("municipalities"), Some(m), Some(c), Some(id), None) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let collection = collections.iter().find(|k| **k == c).ok_or_else(bad)?;
+    match (m.parse::<i64>(), id.parse::<i64>()) {
+        (Ok(m), Ok(id)) => Ok((m, collection, id)),
+        _ => Err(bad()),
+    }
+}

@@ -28,7 +28,11 @@ impl IssuerConfig {
             issuer: DEV_ISSUER.into(),
             audience: DEV_AUDIENCE.into(),
             algorithms: vec!["HS256".into()],
-            keys: vec![KeyConfig { kid: DEV_KID.into(), pem_file: None, secret: Some(DEV_SECRET.into()) }],
+            keys: vec![KeyConfig {
+                kid: DEV_KID.into(),
+                pem_file: None,
+                secret: Some(DEV_SECRET.into()),
+            }],
             jwks_file: None,
             countries: vec!["*".into()],
             roles: Role::ALL.iter().map(|r| r.as_str().to_owned()).collect(),
@@ -79,8 +83,11 @@ pub fn mint(issuer: &IssuerConfig, claims: &MintClaims) -> Result<String, AuthEr
     if !issuer.development || !issuer.algorithms.iter().any(|a| a == "HS256") {
         return Err(AuthError::NotDevelopmentIssuer);
     }
-    let (kid, secret) =
-        issuer.keys.iter().find_map(|k| k.secret.as_ref().map(|s| (&k.kid, s))).ok_or(AuthError::NotDevelopmentIssuer)?;
+    let (kid, secret) = issuer
+        .keys
+        .iter()
+        .find_map(|k| k.secret.as_ref().map(|s| (&k.kid, s)))
+        .ok_or(AuthError::NotDevelopmentIssuer)?;
     let now = chrono::Utc::now().timestamp();
     let ttl = i64::try_from(claims.ttl.as_secs()).unwrap_or(i64::MAX);
     let mut body = json!({

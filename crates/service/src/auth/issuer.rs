@@ -40,7 +40,13 @@ impl IssuerPolicy {
             Countries::Any
         } else {
             Countries::Only(
-                config.countries.iter().map(|c| CountryCode::parse(c).map_err(|e| parse_err(format!("{at}.countries"), &e))).collect::<Result<_, _>>()?,
+                config
+                    .countries
+                    .iter()
+                    .map(|c| {
+                        CountryCode::parse(c).map_err(|e| parse_err(format!("{at}.countries"), &e))
+                    })
+                    .collect::<Result<_, _>>()?,
             )
         };
         let roles = config
@@ -48,7 +54,13 @@ impl IssuerPolicy {
             .iter()
             .map(|r| Role::parse(r).map_err(|e| parse_err(format!("{at}.roles"), &e)))
             .collect::<Result<_, _>>()?;
-        Ok(IssuerPolicy { issuer: config.issuer.clone(), audience: config.audience.clone(), algorithms, countries, roles })
+        Ok(IssuerPolicy {
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            algorithms,
+            countries,
+            roles,
+        })
     }
 
     pub(crate) fn grants_country(&self, country: CountryCode) -> bool {
@@ -68,19 +80,27 @@ impl IssuerConfig {
             return Err(invalid(format!("{at}.audience"), "must not be empty"));
         }
         if self.algorithms.is_empty() {
-            return Err(invalid(format!("{at}.algorithms"), "must name at least one algorithm"));
+            return Err(invalid(
+                format!("{at}.algorithms"),
+                "must name at least one algorithm",
+            ));
         }
         for alg in &self.algorithms {
             match alg.as_str() {
                 "ES256" | "EdDSA" | "RS256" => {}
                 "HS256" if self.development => {}
                 "HS256" => {
-                    return Err(invalid(format!("{at}.algorithms"), "HS256 is only allowed for a development issuer"));
+                    return Err(invalid(
+                        format!("{at}.algorithms"),
+                        "HS256 is only allowed for a development issuer",
+                    ));
                 }
                 other => {
                     return Err(invalid(
                         format!("{at}.algorithms"),
-                        format!("{other:?} is not one of ES256, EdDSA, RS256 (HS256 for development)"),
+                        format!(
+                            "{other:?} is not one of ES256, EdDSA, RS256 (HS256 for development)"
+                        ),
                     ));
                 }
             }
@@ -88,10 +108,16 @@ impl IssuerConfig {
         let hmac = self.algorithms.iter().any(|a| a == "HS256");
         let public = self.algorithms.iter().any(|a| a != "HS256");
         if self.keys.is_empty() && self.jwks_file.is_none() {
-            return Err(invalid(format!("{at}.keys"), "an issuer needs keys or a jwks_file"));
+            return Err(invalid(
+                format!("{at}.keys"),
+                "an issuer needs keys or a jwks_file",
+            ));
         }
         if self.jwks_file.is_some() && !public {
-            return Err(invalid(format!("{at}.jwks_file"), "needs a public-key algorithm (ES256, EdDSA, RS256)"));
+            return Err(invalid(
+                format!("{at}.jwks_file"),
+                "needs a public-key algorithm (ES256, EdDSA, RS256)",
+            ));
         }
         for (j, key) in self.keys.iter().enumerate() {
             let at = format!("{at}.keys[{j}]");
@@ -104,7 +130,10 @@ impl IssuerConfig {
             match (&key.pem_file, &key.secret) {
                 (Some(_), None) if public => {}
                 (Some(_), None) => {
-                    return Err(invalid(format!("{at}.pem_file"), "needs a public-key algorithm (ES256, EdDSA, RS256)"));
+                    return Err(invalid(
+                        format!("{at}.pem_file"),
+                        "needs a public-key algorithm (ES256, EdDSA, RS256)",
+                    ));
                 }
                 (None, Some(secret)) if self.development && hmac => {
                     if secret.len() < 32 {
@@ -112,21 +141,38 @@ impl IssuerConfig {
                     }
                 }
                 (None, Some(_)) => {
-                    return Err(invalid(format!("{at}.secret"), "is only allowed for a development issuer using HS256"));
+                    return Err(invalid(
+                        format!("{at}.secret"),
+                        "is only allowed for a development issuer using HS256",
+                    ));
                 }
                 _ => return Err(invalid(at, "needs exactly one of pem_file and secret")),
             }
         }
         if self.countries.is_empty() {
-            return Err(invalid(format!("{at}.countries"), "must name at least one country, or \"*\""));
+            return Err(invalid(
+                format!("{at}.countries"),
+                "must name at least one country, or \"*\"",
+            ));
         }
-        if !(self.countries.len() == 1 && self.countries[0] == "*") {
+        let any = self.countries.iter().any(|c| c == "*");
+        if any && self.countries.len() > 1 {
+            return Err(invalid(
+                format!("{at}.countries"),
+                "\"*\" (every country) must be the only entry",
+            ));
+        }
+        if !any {
             for (j, country) in self.countries.iter().enumerate() {
-                CountryCode::parse(country).map_err(|e| invalid(format!("{at}.countries[{j}]"), e.to_string()))?;
+                CountryCode::parse(country)
+                    .map_err(|e| invalid(format!("{at}.countries[{j}]"), e.to_string()))?;
             }
         }
         if self.roles.is_empty() {
-            return Err(invalid(format!("{at}.roles"), "must name at least one role"));
+            return Err(invalid(
+                format!("{at}.roles"),
+                "must name at least one role",
+            ));
         }
         for (j, role) in self.roles.iter().enumerate() {
             Role::parse(role).map_err(|e| invalid(format!("{at}.roles[{j}]"), e.to_string()))?;
@@ -134,4 +180,3 @@ impl IssuerConfig {
         Ok(())
     }
 }
-

@@ -37,7 +37,10 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("trust", &self.trust).field("leeway", &self.leeway).finish_non_exhaustive()
+        f.debug_struct("Verifier")
+            .field("trust", &self.trust)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,8 +68,17 @@ struct UnverifiedHeader {
 impl Verifier {
     /// A verifier over `trust`, with the leeway and cache size of its configuration.
     pub fn new(trust: TrustStore) -> Verifier {
-        let (leeway, cache) = (trust.config().leeway_seconds, TokenCache::new(trust.config().token_cache_size));
-        Verifier { inner: Arc::new(Inner { trust, cache, leeway }) }
+        let (leeway, cache) = (
+            trust.config().leeway_seconds,
+            TokenCache::new(trust.config().token_cache_size),
+        );
+        Verifier {
+            inner: Arc::new(Inner {
+                trust,
+                cache,
+                leeway,
+            }),
+        }
     }
 
     /// Build the trust store from `config` and a verifier over it.
@@ -90,20 +102,28 @@ impl Verifier {
             return Ok(principal);
         }
         let (principal, exp) = self.verify_token(token)?;
-        self.inner.cache.insert(digest, principal.clone(), exp, now, generation);
+        self.inner
+            .cache
+            .insert(digest, principal.clone(), exp, now, generation);
         Ok(principal)
     }
 
     fn verify_token(&self, token: &str) -> Result<(Principal, i64), AuthError> {
         let (header, iss) = peek(token)?;
         let trust = &self.inner.trust;
-        let policy = trust.policy(&iss).ok_or_else(|| AuthError::UnknownIssuer(bounded(&iss)))?;
+        let policy = trust
+            .policy(&iss)
+            .ok_or_else(|| AuthError::UnknownIssuer(bounded(&iss)))?;
         let alg = Algorithm::from_str(&header.alg)
             .ok()
             .filter(|alg| policy.algorithms.contains(alg))
             .ok_or_else(|| AuthError::AlgorithmNotAllowed(bounded(&header.alg)))?;
-        let kid = header.kid.ok_or_else(|| AuthError::UnknownKey("(no kid)".into()))?;
-        let key = trust.key(&policy.issuer, &kid).ok_or_else(|| AuthError::UnknownKey(bounded(&kid)))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::UnknownKey("(no kid)".into()))?;
+        let key = trust
+            .key(&policy.issuer, &kid)
+            .ok_or_else(|| AuthError::UnknownKey(bounded(&kid)))?;
         if !key_fits(&key, alg) {
             return Err(AuthError::AlgorithmNotAllowed(bounded(&header.alg)));
         }
@@ -128,7 +148,10 @@ impl Verifier {
 }
 
 fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
-    let value = authorization.map(str::trim).filter(|v| !v.is_empty()).ok_or(AuthError::MissingToken)?;
+    let value = authorization
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or(AuthError::MissingToken)?;
     let not_bearer = AuthError::Malformed("expected `Bearer <token>`");
     let (scheme, token) = value.split_once(' ').ok_or(not_bearer.clone())?;
     let token = token.trim();
@@ -145,7 +168,8 @@ fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
 /// choose which issuer's rules and keys the token is then checked against.
 fn peek(token: &str) -> Result<(UnverifiedHeader, String), AuthError> {
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(AuthError::Malformed("a JWT has three dot-separated parts"));
     };
@@ -153,13 +177,19 @@ fn peek(token: &str) -> Result<(UnverifiedHeader, String), AuthError> {
         .map_err(|_| AuthError::Malformed("the header needs a string alg and kid"))?;
     let iss = match segment(payload)?.get("iss") {
         Some(Value::String(iss)) => iss.clone(),
-        _ => return Err(AuthError::BadClaims("the token needs an iss claim naming its issuer".into())),
+        _ => {
+            return Err(AuthError::BadClaims(
+                "the token needs an iss claim naming its issuer".into(),
+            ));
+        }
     };
     Ok((header, iss))
 }
 
 fn segment(part: &str) -> Result<Value, AuthError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Malformed("a part is not base64url"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed("a part is not base64url"))?;
     serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed("a part is not JSON"))
 }
 
@@ -170,8 +200,12 @@ fn jwt_error(kind: &ErrorKind, alg: &str) -> AuthError {
         ErrorKind::ImmatureSignature => AuthError::NotYetValid,
         ErrorKind::InvalidAudience => AuthError::AudienceInvalid,
         ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::AudienceInvalid,
-        ErrorKind::MissingRequiredClaim(claim) => AuthError::BadClaims(format!("missing {claim} claim")),
-        ErrorKind::InvalidClaimFormat(claim) => AuthError::BadClaims(format!("malformed {claim} claim")),
+        ErrorKind::MissingRequiredClaim(claim) => {
+            AuthError::BadClaims(format!("missing {claim} claim"))
+        }
+        ErrorKind::InvalidClaimFormat(claim) => {
+            AuthError::BadClaims(format!("malformed {claim} claim"))
+        }
         ErrorKind::InvalidIssuer => AuthError::BadClaims("iss does not name the issuer".into()),
         ErrorKind::InvalidSubject => AuthError::BadClaims("unexpected sub".into()),
         // serde_json's message names the claim and the expected type, never the token.
@@ -198,7 +232,12 @@ fn principal(policy: &IssuerPolicy, claims: Claims) -> Result<Principal, AuthErr
     if !policy.roles.contains(&role) {
         return Err(AuthError::RoleNotGranted(role.to_string()));
     }
-    let country = claims.country.as_deref().map(CountryCode::parse).transpose().map_err(bad)?;
+    let country = claims
+        .country
+        .as_deref()
+        .map(CountryCode::parse)
+        .transpose()
+        .map_err(bad)?;
     if let Some(country) = country
         && !policy.grants_country(country)
     {
@@ -213,10 +252,21 @@ fn municipality(claim: &Value) -> Result<MunicipalityId, AuthError> {
     let parsed = match claim {
         Value::Number(n) => match n.as_i64() {
             Some(n) => MunicipalityId::parse("municipality", n),
-            None => return Err(AuthError::BadClaims("municipality must be a positive integer id".into())),
+            None => {
+                return Err(AuthError::BadClaims(
+                    "municipality must be a positive integer id".into(),
+                ));
+            }
         },
-        Value::String(s) => MunicipalityId::parse_str("municipality", s.strip_prefix("municipalities/").unwrap_or(s)),
-        _ => return Err(AuthError::BadClaims("municipality must be an id or a municipalities/{id} name".into())),
+        Value::String(s) => MunicipalityId::parse_str(
+            "municipality",
+            s.strip_prefix("municipalities/").unwrap_or(s),
+        ),
+        _ => {
+            return Err(AuthError::BadClaims(
+                "municipality must be an id or a municipalities/{id} name".into(),
+            ));
+        }
     };
     parsed.map_err(|e| AuthError::BadClaims(e.to_string()))
 }

@@ -1,0 +1,178 @@
+//! ChallengeService end to end.
+
+use peerlab_client::pb;
+use peerlab_testkit::{Backend, seed};
+use tonic::Code;
+
+use crate::support::spawn_app;
+
+async fn create_get_list_update_archive(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = &app.db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let ba = app.client(&app.staff_token("BA", mostar)).await;
+    let rs = app.client(&app.staff_token("RS", nis)).await;
+
+    let created = ba
+        .challenges()
+        .create_challenge(pb::CreateChallengeRequest {
+            parent: format!("municipalities/{mostar}"),
+            challenge: Some(pb::Challenge {
+                working_group: format!("workingGroups/{g}"),
+                title: "Low digital literacy".into(),
+                themes: vec!["Digital Literacy".into()],
+                ..Default::default()
+            }),
+            request_id: "c-1".into(),
+        })
+        .await
+        .expect("create")
+        .into_inner();
+    assert_eq!(created.name, format!("municipalities/{mostar}/challenges/1"));
+    assert_eq!(created.status, pb::ChallengeStatus::Open as i32);
+    assert_eq!(created.visibility, pb::Visibility::Shared as i32);
+    assert_eq!(created.country, "BA");
+    assert_eq!(created.themes, vec!["digital-literacy"]);
+
+    let read = rs.challenges().get_challenge(pb::GetChallengeRequest { name: created.name.clone() }).await.expect("peer reads").into_inner();
+    assert_eq!(read, created);
+    let list = rs
+        .challenges()
+        .list_challenges(pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(list.challenges.len(), 1);
+
+    // The peer abroad may read but not write.
+    let denied = rs
+        .challenges()
+        .update_challenge(pb::UpdateChallengeRequest {
+            challenge: Some(pb::Challenge { name: created.name.clone(), title: "mine now".into(), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
+        })
+        .await
+        .expect_err("cross-country write");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    let updated = ba
+        .challenges()
+        .update_challenge(pb::UpdateChallengeRequest {
+            challenge: Some(pb::Challenge {
+                name: created.name.clone(),
+                status: pb::ChallengeStatus::Addressed as i32,
+                etag: created.etag.clone(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["status".into()] }),
+        })
+        .await
+        .expect("update")
+        .into_inner();
+    assert_eq!(updated.status, pb::ChallengeStatus::Addressed as i32);
+    assert_eq!(updated.title, created.title);
+
+    let stale = ba
+        .challenges()
+        .update_challenge(pb::UpdateChallengeRequest {
+            challenge: Some(pb::Challenge { name: created.name.clone(), title: "again".into(), etag: created.etag.clone(), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
+        })
+        .await
+        .expect_err("stale etag");
+    assert_eq!(stale.code(), Code::Aborted);
+
+    let archived = ba
+        .challenges()
+        .delete_challenge(pb::DeleteChallengeRequest { name: created.name.clone(), etag: String::new() })
+        .await
+        .expect("archive")
+        .into_inner();
+    assert_eq!(archived.status, pb::ChallengeStatus::Archived as i32);
+    assert!(archived.archive_time.is_some());
+}
+
+async fn bad_input_names_every_field_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = &app.db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    seed::group(s, "Digitalisation", &[(mostar, "BA")]).await;
+    let ba = app.client(&app.staff_token("BA", mostar)).await;
+    let err = ba
+        .challenges()
+        .create_challenge(pb::CreateChallengeRequest {
+            parent: format!("municipalities/{mostar}"),
+            challenge: Some(pb::Challenge {
+                working_group: "groups/1".into(),
+                title: " ".into(),
+                themes: vec!["no/slashes".into()],
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("invalid");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = peerlab_client::Error::from(err);
+    let fields: Vec<String> = err.field_violations().into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, vec!["challenge.working_group", "challenge.title", "challenge.themes[0]"]);
+    assert_eq!(seed::count(s, "challenges").await, 0);
+    assert_eq!(seed::count(s, "events").await, 0);
+}
+
+async fn server_owned_fields_are_never_taken_from_the_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let s = &app.db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let ba = app.client(&app.staff_token("BA", mostar)).await;
+    let forged_time = Some(prost_types::Timestamp { seconds: 1, nanos: 0 });
+    let c = ba
+        .challenges()
+        .create_challenge(pb::CreateChallengeRequest {
+            parent: format!("municipalities/{mostar}"),
+            challenge: Some(pb::Challenge {
+                name: format!("municipalities/{nis}/challenges/999"),
+                working_group: format!("workingGroups/{g}"),
+                title: "x".into(),
+                status: pb::ChallengeStatus::Archived as i32,
+                municipality: format!("municipalities/{nis}"),
+                country: "RS".into(),
+                create_time: forged_time,
+                update_time: forged_time,
+                archive_time: forged_time,
+                etag: "v99".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("create")
+        .into_inner();
+    assert_eq!(c.name, format!("municipalities/{mostar}/challenges/1"));
+    assert_eq!(c.municipality, format!("municipalities/{mostar}"));
+    assert_eq!(c.country, "BA");
+    assert_eq!(c.status, pb::ChallengeStatus::Open as i32);
+    assert!(c.archive_time.is_none());
+    assert_ne!(c.create_time, forged_time);
+    assert_eq!(c.etag, "v1");
+    // Output-only fields cannot be named in an update mask.
+    let err = ba
+        .challenges()
+        .update_challenge(pb::UpdateChallengeRequest {
+            challenge: Some(pb::Challenge { name: c.name.clone(), country: "RS".into(), municipality: format!("municipalities/{nis}"), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["country".into(), "municipality".into()] }),
+        })
+        .await
+        .expect_err("output only");
+    assert_eq!(err.code(), Code::InvalidArgument);
+}
+
+peerlab_testkit::on_both_backends!(
+    create_get_list_update_archive,
+    bad_input_names_every_field_and_changes_nothing,
+    server_owned_fields_are_never_taken_from_the_request,
+);
