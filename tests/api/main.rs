@@ -4,3 +4,5 @@
 mod challenges;
 mod operations;
 mod support;
+mod tokens;
+mod web;

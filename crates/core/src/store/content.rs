@@ -16,12 +16,23 @@ use crate::{Error, Result};
 /// At most this many links of one kind on one item.
 pub(crate) const MAX_LINKS: usize = 100;
 
-/// What a write body decided.
-pub(crate) enum Outcome<T> {
-    /// Something changed: commit with this event.
-    Changed(T, NewEvent),
+/// What a write body decided: the item to return and, when something
+/// changed, the event to commit with it.
+pub(crate) struct Outcome<T> {
+    item: T,
+    event: Option<NewEvent>,
+}
+
+impl<T> Outcome<T> {
+    /// Something changed: commit with `event`.
+    pub fn changed(item: T, event: NewEvent) -> Self {
+        Outcome { item, event: Some(event) }
+    }
+
     /// Nothing changed (a replayed create, a second archive): no event.
-    Unchanged(T),
+    pub fn unchanged(item: T) -> Self {
+        Outcome { item, event: None }
+    }
 }
 
 /// Commit or roll back the write `w` according to `outcome`.
@@ -31,11 +42,11 @@ pub(crate) enum Outcome<T> {
 /// writer queue and the next writer would fail with `SQLITE_BUSY`.
 pub(crate) async fn finish<T>(w: WriteTx, outcome: Result<Outcome<T>>) -> Result<T> {
     match outcome {
-        Ok(Outcome::Changed(item, ev)) => {
+        Ok(Outcome { item, event: Some(ev) }) => {
             w.commit(ev).await?;
             Ok(item)
         }
-        Ok(Outcome::Unchanged(item)) => {
+        Ok(Outcome { item, event: None }) => {
             w.tx.rollback().await?;
             Ok(item)
         }
@@ -155,14 +166,12 @@ pub(crate) async fn check_links(
     Ok(out)
 }
 
-/// A link table from an owning item to linked items.
-pub(crate) struct Link {
-    /// The link table.
-    pub table: &'static str,
-    /// Its column naming the owning item.
-    pub owner: &'static str,
-    /// Its column naming the linked item.
-    pub item: &'static str,
+/// A link table (entity `E`) from an owning item to linked items.
+pub(crate) struct Link<E: EntityTrait> {
+    /// The column naming the owning item.
+    pub owner: E::Column,
+    /// The column naming the linked item.
+    pub item: E::Column,
     /// The linked items' table, whose `municipality_id` names their owner;
     /// `None` when the linked items are municipalities themselves.
     pub item_table: Option<&'static str>,
@@ -175,25 +184,24 @@ struct LinkRow {
     municipality_id: i64,
 }
 
-impl Link {
+impl<E: EntityTrait> Link<E> {
     /// For each owner, its linked items as (owner municipality, item id), by item id.
     pub async fn load(&self, conn: &impl ConnectionTrait, owners: &[i64]) -> Result<HashMap<i64, Vec<(MunicipalityId, i64)>>> {
         if owners.is_empty() {
             return Ok(HashMap::new());
         }
-        let link = Alias::new(self.table);
-        let item = Expr::col((link.clone(), Alias::new(self.item)));
+        let item = Expr::col((E::default(), self.item));
         let mut q = Query::select();
-        q.expr_as(Expr::col((link.clone(), Alias::new(self.owner))), Alias::new("owner_id"))
+        q.expr_as(Expr::col((E::default(), self.owner)), Alias::new("owner_id"))
             .expr_as(item.clone(), Alias::new("item_id"))
-            .from(link.clone())
-            .and_where(Expr::col((link.clone(), Alias::new(self.owner))).is_in(owners.iter().copied()))
-            .order_by((link.clone(), Alias::new(self.item)), Order::Asc);
+            .from(E::default())
+            .and_where(Expr::col((E::default(), self.owner)).is_in(owners.iter().copied()))
+            .order_by((E::default(), self.item), Order::Asc);
         match self.item_table {
             Some(items) => {
                 let items = Alias::new(items);
                 q.expr_as(Expr::col((items.clone(), Alias::new("municipality_id"))), Alias::new("municipality_id"))
-                    .inner_join(items.clone(), Expr::col((items, Alias::new("id"))).equals((link, Alias::new(self.item))));
+                    .inner_join(items.clone(), Expr::col((items, Alias::new("id"))).equals((E::default(), self.item)));
             }
             None => {
                 q.expr_as(item, Alias::new("municipality_id"));
@@ -209,21 +217,16 @@ impl Link {
 
     /// Make `items` the links of `owner`.
     pub async fn replace(&self, conn: &impl ConnectionTrait, owner: i64, items: &[i64]) -> Result<()> {
-        let backend = conn.get_database_backend();
-        let delete = Query::delete()
-            .from_table(Alias::new(self.table))
-            .and_where(Expr::col(Alias::new(self.owner)).eq(owner))
-            .to_owned();
-        conn.execute(backend.build(&delete)).await?;
+        E::delete_many().filter(self.owner.eq(owner)).exec(conn).await?;
         if items.is_empty() {
             return Ok(());
         }
         let mut insert = Query::insert();
-        insert.into_table(Alias::new(self.table)).columns([Alias::new(self.owner), Alias::new(self.item)]);
+        insert.into_table(E::default()).columns([self.owner, self.item]);
         for item in items {
             insert.values([owner.into(), (*item).into()]).map_err(|e| Error::Internal(format!("link insert: {e}")))?;
         }
-        conn.execute(backend.build(&insert)).await?;
+        conn.execute(conn.get_database_backend().build(&insert)).await?;
         Ok(())
     }
 }

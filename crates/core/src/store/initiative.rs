@@ -17,8 +17,11 @@ use crate::{Error, Result};
 
 const FIELDS: &[&str] = &["country", "working_group", "status", "challenge", "visibility", "update_time", "create_time"];
 
-const CHALLENGES: Link =
-    Link { table: "initiative_challenges", owner: "initiative_id", item: "challenge_id", item_table: Some("challenges") };
+const CHALLENGES: Link<initiative_challenge::Entity> = Link {
+    owner: initiative_challenge::Column::InitiativeId,
+    item: initiative_challenge::Column::ChallengeId,
+    item_table: Some("challenges"),
+};
 
 fn term(t: &Term) -> Result<Condition> {
     if let Some(e) = terms::common(t)? {
@@ -128,7 +131,7 @@ async fn create(
 ) -> Result<Outcome<Initiative>> {
     let acting = lookup::act_for(&w.tx, p, parent).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateInitiative", &format!("{parent}{input:?}")).await? {
-        return Ok(Outcome::Unchanged(reload(&w.tx, InitiativeId::from_db(id)).await?));
+        return Ok(Outcome::unchanged(reload(&w.tx, InitiativeId::from_db(id)).await?));
     }
     if input.status == InitiativeStatus::Discontinued {
         return Err(Error::invalid("initiative.status", "a new initiative is planned, in progress or implemented"));
@@ -155,7 +158,7 @@ async fn create(
     w.complete_claim(id).await?;
     let created = reload(&w.tx, InitiativeId::from_db(id)).await?;
     let ev = event("initiative.created", &created);
-    Ok(Outcome::Changed(created, ev))
+    Ok(Outcome::changed(created, ev))
 }
 
 async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch: InitiativePatch, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
@@ -194,7 +197,7 @@ async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch:
     }
     let updated = reload(&w.tx, r.id).await?;
     let ev = event("initiative.updated", &updated);
-    Ok(Outcome::Changed(updated, ev))
+    Ok(Outcome::changed(updated, ev))
 }
 
 async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
@@ -207,13 +210,13 @@ async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, etag:
     };
     lookup::check_etag(etag, current.meta.version, &name)?;
     if current.meta.archive_time.is_some() {
-        return Ok(Outcome::Unchanged(current));
+        return Ok(Outcome::unchanged(current));
     }
     let row = initiative::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
     content::save::<initiative::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
     let archived = reload(&w.tx, r.id).await?;
     let ev = event("initiative.archived", &archived);
-    Ok(Outcome::Changed(archived, ev))
+    Ok(Outcome::changed(archived, ev))
 }
 
 impl Store {

@@ -4,7 +4,9 @@
 //! posted stays).
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entity::{membership, municipality};
 use super::filter::{Filter, Term};
@@ -115,14 +117,21 @@ impl Store {
         }
         count_members(&w, group, 1).await?;
         w.complete_claim(municipality.get()).await?;
-        let created = find(&w.tx, group, municipality).await?.ok_or_else(|| Error::Internal("created membership is gone".into()))?;
+        let created = find(&w.tx, group, municipality)
+            .await?
+            .ok_or_else(|| Error::Internal("created membership is gone".into()))?;
         w.commit(event("membership.created", &created)).await?;
         Ok(created)
     }
 
     /// List the members of `group` in municipality id order; filter on
     /// `country` or `create_time`. A missing group is NOT_FOUND.
-    pub async fn list_memberships(&self, p: &Principal, group: WorkingGroupId, req: &PageRequest) -> Result<Page<Membership>> {
+    pub async fn list_memberships(
+        &self,
+        p: &Principal,
+        group: WorkingGroupId,
+        req: &PageRequest,
+    ) -> Result<Page<Membership>> {
         tracing::trace!(actor = %p.actor(), working_group = %group, "list memberships");
         let spec = PageSpec::new(req, &format!("memberships:{group}"))?;
         let filter = Filter::parse(&req.filter)?;
@@ -147,7 +156,12 @@ impl Store {
     /// Remove `municipality` from `group` (coordinators only) and return the
     /// membership that was deleted. NOT_FOUND if it is not a member; an
     /// archived group is frozen (FAILED_PRECONDITION).
-    pub async fn delete_membership(&self, p: &Principal, group: WorkingGroupId, municipality: MunicipalityId) -> Result<Membership> {
+    pub async fn delete_membership(
+        &self,
+        p: &Principal,
+        group: WorkingGroupId,
+        municipality: MunicipalityId,
+    ) -> Result<Membership> {
         p.coordinate()?;
         let name = names::membership(group, municipality);
         let w = self.begin_write(&p.actor()).await?;

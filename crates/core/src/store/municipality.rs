@@ -4,7 +4,9 @@
 //! municipality, country admins those of their own country.
 
 use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entity::municipality;
 use super::filter::{Filter, Term};
@@ -60,7 +62,11 @@ fn event(kind: &'static str, m: &Municipality) -> NewEvent {
 /// Callers who may manage no country at all (staff, observers) are denied
 /// before the municipality is looked up; the directory is public, so for
 /// the others a missing municipality is simply NOT_FOUND.
-async fn managed(conn: &impl ConnectionTrait, p: &Principal, id: MunicipalityId) -> Result<(ManagingCountry, Municipality)> {
+async fn managed(
+    conn: &impl ConnectionTrait,
+    p: &Principal,
+    id: MunicipalityId,
+) -> Result<(ManagingCountry, Municipality)> {
     if let Some(own) = p.country() {
         p.manage_country(own)?;
     }
@@ -70,7 +76,12 @@ async fn managed(conn: &impl ConnectionTrait, p: &Principal, id: MunicipalityId)
 
 /// Write changed columns, bumping the version only if it is still `version`
 /// (a concurrent change between read and write is caught as a stale etag).
-async fn save(w: &WriteTx, id: MunicipalityId, mut row: municipality::ActiveModel, version: i64) -> Result<Municipality> {
+async fn save(
+    w: &WriteTx,
+    id: MunicipalityId,
+    mut row: municipality::ActiveModel,
+    version: i64,
+) -> Result<Municipality> {
     row.version = Set(version + 1);
     row.update_time = Set(w.now);
     let res = municipality::Entity::update_many()
@@ -98,7 +109,12 @@ impl Store {
     /// assert_eq!(mostar.country.as_str(), "BA");
     /// # Ok(()) }
     /// ```
-    pub async fn create_municipality(&self, p: &Principal, input: NewMunicipality, request_id: Option<&RequestId>) -> Result<Municipality> {
+    pub async fn create_municipality(
+        &self,
+        p: &Principal,
+        input: NewMunicipality,
+        request_id: Option<&RequestId>,
+    ) -> Result<Municipality> {
         p.manage_country(input.country)?;
         let mut w = self.begin_write(&p.actor()).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateMunicipality", &format!("{input:?}")).await? {
@@ -180,7 +196,12 @@ impl Store {
 
     /// Archive a municipality (it leaves default lists and can no longer
     /// act). Archiving an archived municipality returns it unchanged.
-    pub async fn archive_municipality(&self, p: &Principal, id: MunicipalityId, etag: Option<Etag>) -> Result<Municipality> {
+    pub async fn archive_municipality(
+        &self,
+        p: &Principal,
+        id: MunicipalityId,
+        etag: Option<Etag>,
+    ) -> Result<Municipality> {
         let name = names::municipality(id);
         let w = self.begin_write(&p.actor()).await?;
         let (_, current) = managed(&w.tx, p, id).await?;

@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::content::{self, Link, MAX_LINKS, Outcome};
-use super::entity::{project_idea, project_idea_partner};
+use super::entity::{project_idea, project_idea_challenge, project_idea_initiative, project_idea_partner};
 use super::filter::{Filter, Op, Term};
 use super::page::PageSpec;
 use super::write::{Claim, NewEvent, RequestId, WriteTx, ts};
@@ -18,11 +18,21 @@ use crate::{Error, Result};
 
 const FIELDS: &[&str] = &["country", "working_group", "stage", "partner", "visibility", "update_time", "create_time"];
 
-const CHALLENGES: Link =
-    Link { table: "project_idea_challenges", owner: "project_idea_id", item: "challenge_id", item_table: Some("challenges") };
-const INITIATIVES: Link =
-    Link { table: "project_idea_initiatives", owner: "project_idea_id", item: "initiative_id", item_table: Some("initiatives") };
-const PARTNERS: Link = Link { table: "project_idea_partners", owner: "project_idea_id", item: "municipality_id", item_table: None };
+const CHALLENGES: Link<project_idea_challenge::Entity> = Link {
+    owner: project_idea_challenge::Column::ProjectIdeaId,
+    item: project_idea_challenge::Column::ChallengeId,
+    item_table: Some("challenges"),
+};
+const INITIATIVES: Link<project_idea_initiative::Entity> = Link {
+    owner: project_idea_initiative::Column::ProjectIdeaId,
+    item: project_idea_initiative::Column::InitiativeId,
+    item_table: Some("initiatives"),
+};
+const PARTNERS: Link<project_idea_partner::Entity> = Link {
+    owner: project_idea_partner::Column::ProjectIdeaId,
+    item: project_idea_partner::Column::MunicipalityId,
+    item_table: None,
+};
 
 fn term(t: &Term) -> Result<Condition> {
     if let Some(e) = terms::common(t)? {
@@ -155,7 +165,7 @@ async fn create(
 ) -> Result<Outcome<ProjectIdea>> {
     let acting = lookup::act_for(&w.tx, p, parent).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateProjectIdea", &format!("{parent}{input:?}")).await? {
-        return Ok(Outcome::Unchanged(reload(&w.tx, ProjectIdeaId::from_db(id)).await?));
+        return Ok(Outcome::unchanged(reload(&w.tx, ProjectIdeaId::from_db(id)).await?));
     }
     let g = input.working_group;
     lookup::active_group(&w.tx, g, "project_idea.working_group").await?;
@@ -184,7 +194,7 @@ async fn create(
     w.complete_claim(id).await?;
     let created = reload(&w.tx, ProjectIdeaId::from_db(id)).await?;
     let ev = event("project_idea.created", &created);
-    Ok(Outcome::Changed(created, ev))
+    Ok(Outcome::changed(created, ev))
 }
 
 async fn update(
@@ -234,14 +244,18 @@ async fn update(
     };
     content::save::<project_idea::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
     let id = current.id.get();
-    for (link, ids) in [(&CHALLENGES, challenges), (&INITIATIVES, initiatives), (&PARTNERS, partners)] {
-        if let Some(ids) = ids {
-            link.replace(&w.tx, id, &ids).await?;
-        }
+    if let Some(ids) = challenges {
+        CHALLENGES.replace(&w.tx, id, &ids).await?;
+    }
+    if let Some(ids) = initiatives {
+        INITIATIVES.replace(&w.tx, id, &ids).await?;
+    }
+    if let Some(ids) = partners {
+        PARTNERS.replace(&w.tx, id, &ids).await?;
     }
     let updated = reload(&w.tx, r.id).await?;
     let ev = event("project_idea.updated", &updated);
-    Ok(Outcome::Changed(updated, ev))
+    Ok(Outcome::changed(updated, ev))
 }
 
 async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<ProjectIdeaId>, etag: Option<Etag>) -> Result<Outcome<ProjectIdea>> {
@@ -254,13 +268,13 @@ async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<ProjectIdeaId>, etag
     };
     lookup::check_etag(etag, current.meta.version, &name)?;
     if current.meta.archive_time.is_some() {
-        return Ok(Outcome::Unchanged(current));
+        return Ok(Outcome::unchanged(current));
     }
     let row = project_idea::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
     content::save::<project_idea::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
     let archived = reload(&w.tx, r.id).await?;
     let ev = event("project_idea.archived", &archived);
-    Ok(Outcome::Changed(archived, ev))
+    Ok(Outcome::changed(archived, ev))
 }
 
 impl Store {

@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entity::{membership, working_group};
 use super::filter::{Filter, Op, Term};
@@ -40,7 +42,10 @@ pub(super) async fn open_group(conn: &impl ConnectionTrait, id: WorkingGroupId) 
 
 /// Any group, archived or not; NOT_FOUND when missing.
 pub(super) async fn group_row(conn: &impl ConnectionTrait, id: WorkingGroupId) -> Result<working_group::Model> {
-    working_group::Entity::find_by_id(id.get()).one(conn).await?.ok_or_else(|| Error::NotFound(names::working_group(id)))
+    working_group::Entity::find_by_id(id.get())
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound(names::working_group(id)))
 }
 
 /// Bump a group's version, update time and member count by `delta`, in the
@@ -87,8 +92,12 @@ fn term(t: &Term) -> Result<Condition> {
 }
 
 fn record(row: working_group::Model) -> Result<WorkingGroup> {
-    let themes = serde_json::from_str(&row.themes)
-        .map_err(|e| Error::Internal(format!("stored themes of {} are invalid: {e}", names::working_group(WorkingGroupId::from_db(row.id)))))?;
+    let themes = serde_json::from_str(&row.themes).map_err(|e| {
+        Error::Internal(format!(
+            "stored themes of {} are invalid: {e}",
+            names::working_group(WorkingGroupId::from_db(row.id))
+        ))
+    })?;
     Ok(WorkingGroup {
         id: WorkingGroupId::from_db(row.id),
         display_name: row.display_name,
@@ -107,7 +116,8 @@ fn record(row: working_group::Model) -> Result<WorkingGroup> {
 }
 
 fn themes_text(themes: &[Theme]) -> Result<String> {
-    serde_json::to_string(&themes.iter().map(Theme::as_str).collect::<Vec<_>>()).map_err(|e| Error::Internal(format!("themes: {e}")))
+    serde_json::to_string(&themes.iter().map(Theme::as_str).collect::<Vec<_>>())
+        .map_err(|e| Error::Internal(format!("themes: {e}")))
 }
 
 /// The last day may not come before the first.
@@ -131,7 +141,12 @@ fn event(kind: &'static str, g: &WorkingGroup) -> NewEvent {
 }
 
 /// Write changed columns, bumping the version only if it is still `version`.
-async fn save(w: &WriteTx, id: WorkingGroupId, mut row: working_group::ActiveModel, version: i64) -> Result<WorkingGroup> {
+async fn save(
+    w: &WriteTx,
+    id: WorkingGroupId,
+    mut row: working_group::ActiveModel,
+    version: i64,
+) -> Result<WorkingGroup> {
     row.version = Set(version + 1);
     row.update_time = Set(w.now);
     let res = working_group::Entity::update_many()
@@ -166,7 +181,12 @@ impl Store {
     /// assert_eq!(group.member_count, 0);
     /// # Ok(()) }
     /// ```
-    pub async fn create_working_group(&self, p: &Principal, input: NewWorkingGroup, request_id: Option<&RequestId>) -> Result<WorkingGroup> {
+    pub async fn create_working_group(
+        &self,
+        p: &Principal,
+        input: NewWorkingGroup,
+        request_id: Option<&RequestId>,
+    ) -> Result<WorkingGroup> {
         p.coordinate()?;
         check_dates(input.start_date, input.end_date, "working_group.end_date")?;
         let mut w = self.begin_write(&p.actor()).await?;
@@ -247,7 +267,11 @@ impl Store {
         let start = patch.start_date.unwrap_or(current.start_date);
         let end = patch.end_date.unwrap_or(current.end_date);
         // Blame the date the caller sent: a new start after the old end names start_date.
-        let field = if patch.end_date.is_none() && patch.start_date.is_some() { "working_group.start_date" } else { "working_group.end_date" };
+        let field = if patch.end_date.is_none() && patch.start_date.is_some() {
+            "working_group.start_date"
+        } else {
+            "working_group.end_date"
+        };
         check_dates(start, end, field)?;
         let mut row = working_group::ActiveModel::default();
         if let Some(n) = patch.display_name {
@@ -272,7 +296,12 @@ impl Store {
 
     /// Archive a working group (coordinators only): it leaves default lists
     /// and is frozen. Archiving an archived group returns it unchanged.
-    pub async fn archive_working_group(&self, p: &Principal, id: WorkingGroupId, etag: Option<Etag>) -> Result<WorkingGroup> {
+    pub async fn archive_working_group(
+        &self,
+        p: &Principal,
+        id: WorkingGroupId,
+        etag: Option<Etag>,
+    ) -> Result<WorkingGroup> {
         p.coordinate()?;
         let name = names::working_group(id);
         let w = self.begin_write(&p.actor()).await?;

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entity::{membership, workshop, workshop_attendee};
 use super::filter::{Filter, Term};
@@ -40,7 +42,11 @@ fn check_duration(minutes: i64) -> Result<()> {
 
 /// Attendees with their countries, duplicates dropped; each must be a member
 /// of `group`, else an input error naming its position in the request.
-async fn attendance(conn: &impl ConnectionTrait, group: WorkingGroupId, attendees: &[MunicipalityId]) -> Result<Vec<(MunicipalityId, String)>> {
+async fn attendance(
+    conn: &impl ConnectionTrait,
+    group: WorkingGroupId,
+    attendees: &[MunicipalityId],
+) -> Result<Vec<(MunicipalityId, String)>> {
     let countries: HashMap<i64, String> = membership::Entity::find()
         .filter(membership::Column::WorkingGroupId.eq(group.get()))
         .filter(membership::Column::MunicipalityId.is_in(attendees.iter().map(|m| m.get())))
@@ -174,7 +180,13 @@ impl Store {
     /// assert_eq!(ws.working_group, group);
     /// # Ok(()) }
     /// ```
-    pub async fn create_workshop(&self, p: &Principal, group: WorkingGroupId, input: NewWorkshop, request_id: Option<&RequestId>) -> Result<Workshop> {
+    pub async fn create_workshop(
+        &self,
+        p: &Principal,
+        group: WorkingGroupId,
+        input: NewWorkshop,
+        request_id: Option<&RequestId>,
+    ) -> Result<Workshop> {
         p.coordinate()?;
         check_duration(input.duration_minutes)?;
         let mut w = self.begin_write(&p.actor()).await?;
@@ -212,7 +224,12 @@ impl Store {
     /// List the workshops of `group` in creation order; filter on
     /// `update_time` or `create_time`. Archived workshops appear with
     /// `show_archived` or as tombstones of `update_time > t`.
-    pub async fn list_workshops(&self, p: &Principal, group: WorkingGroupId, req: &PageRequest) -> Result<Page<Workshop>> {
+    pub async fn list_workshops(
+        &self,
+        p: &Principal,
+        group: WorkingGroupId,
+        req: &PageRequest,
+    ) -> Result<Page<Workshop>> {
         tracing::trace!(actor = %p.actor(), working_group = %group, "list workshops");
         let spec = PageSpec::new(req, &format!("workshops:{group}"))?;
         let filter = Filter::parse(&req.filter)?;
@@ -288,7 +305,13 @@ impl Store {
 
     /// Archive a workshop (coordinators only). Archiving an archived
     /// workshop returns it unchanged.
-    pub async fn archive_workshop(&self, p: &Principal, group: WorkingGroupId, id: WorkshopId, etag: Option<Etag>) -> Result<Workshop> {
+    pub async fn archive_workshop(
+        &self,
+        p: &Principal,
+        group: WorkingGroupId,
+        id: WorkshopId,
+        etag: Option<Etag>,
+    ) -> Result<Workshop> {
         p.coordinate()?;
         let name = names::workshop(group, id);
         let w = self.begin_write(&p.actor()).await?;

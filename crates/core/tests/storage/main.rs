@@ -3,6 +3,7 @@
 mod challenges;
 mod events;
 mod initiatives;
+mod migrations;
 mod network;
 mod project_ideas;
 mod recommendations;
