@@ -2,6 +2,7 @@
 //! peerlab-client, on SQLite and PostgreSQL.
 
 mod challenges;
+mod demo;
 mod operations;
 mod support;
 mod tokens;

@@ -38,4 +38,46 @@ async fn calls_without_a_valid_token_are_unauthenticated(backend: Backend) {
     assert_eq!(err.code(), Code::Unauthenticated);
 }
 
-peerlab_testkit::on_both_backends!(health_reports_serving_then_not_serving_on_shutdown, calls_without_a_valid_token_are_unauthenticated);
+
+async fn each_country_has_its_own_rate_limit(backend: Backend) {
+    let app = crate::support::spawn_app_with(backend, |c| c.server.rate_limit_per_country_per_second = 3).await;
+    let ba = app.client(&app.token(peerlab_core::auth::Role::Observer, Some("BA"), None)).await;
+    let rs = app.client(&app.token(peerlab_core::auth::Role::Observer, Some("RS"), None)).await;
+    let list = || peerlab_client::pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() };
+    let mut limited = None;
+    for _ in 0..10 {
+        if let Err(e) = ba.challenges().list_challenges(list()).await {
+            limited = Some(e);
+            break;
+        }
+    }
+    let limited = limited.expect("BA is limited within 10 calls");
+    assert_eq!(limited.code(), Code::ResourceExhausted);
+    assert_eq!(peerlab_client::Error::from(limited).reason().as_deref(), Some("RATE_LIMITED"));
+    // Serbia's budget is untouched by Bosnia's calls.
+    assert!(rs.challenges().list_challenges(list()).await.is_ok());
+}
+
+async fn oversized_messages_are_refused_and_the_server_keeps_serving(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.client(&app.coordinator_token()).await;
+    let huge = peerlab_client::pb::CreateChallengeRequest {
+        parent: "municipalities/1".into(),
+        challenge: Some(peerlab_client::pb::Challenge { title: "x".repeat(5 * 1024 * 1024), ..Default::default() }),
+        request_id: String::new(),
+    };
+    let err = client.challenges().create_challenge(huge).await.expect_err("5 MB");
+    // tonic reports an over-limit request as OUT_OF_RANGE, naming the limit.
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+    assert!(err.message().contains("limit"), "{err:?}");
+    let ok = client
+        .challenges()
+        .list_challenges(peerlab_client::pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() })
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+peerlab_testkit::on_both_backends!(
+    health_reports_serving_then_not_serving_on_shutdown,
+    calls_without_a_valid_token_are_unauthenticated,
+    each_country_has_its_own_rate_limit, oversized_messages_are_refused_and_the_server_keeps_serving);

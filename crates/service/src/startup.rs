@@ -8,6 +8,14 @@ use anyhow::Context;
 use http::HeaderValue;
 use peerlab_core::store::{SqliteDurability, Store, StoreOptions};
 use peerlab_proto::v1::challenge_service_server::ChallengeServiceServer;
+use peerlab_proto::v1::feed_service_server::FeedServiceServer;
+use peerlab_proto::v1::initiative_service_server::InitiativeServiceServer;
+use peerlab_proto::v1::membership_service_server::MembershipServiceServer;
+use peerlab_proto::v1::municipality_service_server::MunicipalityServiceServer;
+use peerlab_proto::v1::project_idea_service_server::ProjectIdeaServiceServer;
+use peerlab_proto::v1::recommendation_service_server::RecommendationServiceServer;
+use peerlab_proto::v1::working_group_service_server::WorkingGroupServiceServer;
+use peerlab_proto::v1::workshop_service_server::WorkshopServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -17,14 +25,27 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::api::{ChallengeApi, Shared};
+use crate::api::{
+    ChallengeApi, FeedApi, InitiativeApi, MembershipApi, MunicipalityApi, ProjectIdeaApi, RecommendationApi, Shared,
+    WorkingGroupApi, WorkshopApi,
+};
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::edge::Edge;
 use crate::trace;
 
 /// Every peerlab service name, for health and for tests.
-pub const SERVICES: &[&str] = &["peerlab.v1.ChallengeService"];
+pub const SERVICES: &[&str] = &[
+    "peerlab.v1.MunicipalityService",
+    "peerlab.v1.WorkingGroupService",
+    "peerlab.v1.MembershipService",
+    "peerlab.v1.WorkshopService",
+    "peerlab.v1.ChallengeService",
+    "peerlab.v1.InitiativeService",
+    "peerlab.v1.ProjectIdeaService",
+    "peerlab.v1.RecommendationService",
+    "peerlab.v1.FeedService",
+];
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -131,6 +152,38 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(InterceptedService::new(
                 ChallengeServiceServer::new(ChallengeApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                MunicipalityServiceServer::new(MunicipalityApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                WorkingGroupServiceServer::new(WorkingGroupApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                MembershipServiceServer::new(MembershipApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                WorkshopServiceServer::new(WorkshopApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                InitiativeServiceServer::new(InitiativeApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                ProjectIdeaServiceServer::new(ProjectIdeaApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                RecommendationServiceServer::new(RecommendationApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                FeedServiceServer::new(FeedApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
                 edge.clone(),
             ));
 

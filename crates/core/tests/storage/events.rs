@@ -1,1 +1,193 @@
-//! TODO
+//! The event log as readers see it: who sees what, order, paging, filters,
+//! and the live feed's query.
+
+use peerlab_core::Error;
+use peerlab_core::auth::Principal;
+use peerlab_core::domain::*;
+use peerlab_core::model::*;
+use peerlab_core::store::Store;
+use peerlab_testkit::{Backend, TestDb, coordinator, country_admin, observer, seed, staff};
+use sea_orm::{ConnectionTrait, Statement};
+
+async fn challenge(s: &Store, country: &str, m: MunicipalityId, g: WorkingGroupId, visibility: Visibility) -> Challenge {
+    let input = NewChallenge {
+        working_group: g,
+        title: Title::parse("title", "Low digital literacy").expect("title"),
+        description: Description::parse("description", "").expect("description"),
+        themes: Vec::new(),
+        visibility,
+    };
+    s.create_challenge(&staff(country, m), m, input, None).await.expect("challenge")
+}
+
+/// A directory event as the municipality service will append it; written
+/// directly because the directory's writes live elsewhere.
+async fn directory_event(s: &Store, m: MunicipalityId, country: &str) {
+    let at = chrono::DateTime::from_timestamp(1_632_182_400, 0).expect("time");
+    let snapshot = Snapshot::Municipality(Municipality {
+        id: m,
+        display_name: "Tbilisi".into(),
+        country: CountryCode::parse(country).expect("country"),
+        meta: Meta { version: 1, create_time: at, update_time: at, archive_time: None },
+    });
+    let payload = serde_json::to_string(&snapshot).expect("payload").replace('\'', "''");
+    let db = s.connection();
+    db.execute(Statement::from_string(
+        db.get_database_backend(),
+        format!(
+            "INSERT INTO events (kind, resource, working_group_id, country, municipality_id, visibility, actor, create_time, payload) \
+             VALUES ('municipality.created', 'municipalities/{m}', NULL, '{country}', {m}, NULL, 'test/seed', 0, '{payload}')"
+        ),
+    ))
+    .await
+    .expect("directory event");
+}
+
+async fn kinds_seen(s: &Store, p: &Principal) -> Vec<String> {
+    s.list_events(p, &PageRequest::default()).await.expect("events").items.into_iter().map(|e| format!("{} {}", e.kind, e.resource)).collect()
+}
+
+async fn outsiders_see_the_directory_but_not_group_content(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let tbilisi = seed::municipality(s, "Tbilisi", "GE").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    directory_event(s, tbilisi, "GE").await;
+    let c = challenge(s, "BA", mostar, g, Visibility::Shared).await;
+    let directory = format!("municipality.created municipalities/{tbilisi}");
+    let content = format!("challenge.created municipalities/{mostar}/challenges/{}", c.id);
+
+    for p in [staff("GE", tbilisi), observer("GE"), country_admin("GE")] {
+        assert_eq!(kinds_seen(s, &p).await, vec![directory.clone()], "{p:?}");
+    }
+    for p in [staff("RS", nis), observer("RS"), staff("BA", mostar), observer("BA"), coordinator()] {
+        assert_eq!(kinds_seen(s, &p).await, vec![directory.clone(), content.clone()], "{p:?}");
+    }
+    // The snapshot is the resource as written.
+    let events = s.list_events(&staff("RS", nis), &PageRequest::default()).await.expect("events").items;
+    assert_eq!(events[1].snapshot, Snapshot::Challenge(c.clone()));
+    assert_eq!((events[1].working_group, events[1].municipality, events[1].visibility), (Some(g), Some(mostar), Some(Visibility::Shared)));
+    assert_eq!(events[1].country.map(|c| c.to_string()).as_deref(), Some("BA"));
+    assert!(matches!(&events[0].snapshot, Snapshot::Municipality(m) if m.id == tbilisi));
+    assert_eq!(events[0].visibility, None);
+}
+
+async fn drafts_events_reach_the_owner_and_its_country_admin_only(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let banja_luka = seed::municipality(s, "Banja Luka", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (banja_luka, "BA"), (nis, "RS")]).await;
+    let draft = challenge(s, "BA", mostar, g, Visibility::Draft).await;
+    let created = format!("challenge.created municipalities/{mostar}/challenges/{}", draft.id);
+    for p in [staff("BA", mostar), country_admin("BA"), coordinator()] {
+        assert_eq!(kinds_seen(s, &p).await, vec![created.clone()], "{p:?}");
+    }
+    for p in [staff("RS", nis), staff("BA", banja_luka), observer("BA"), country_admin("RS")] {
+        assert!(kinds_seen(s, &p).await.is_empty(), "{p:?}");
+    }
+    // Once shared, what follows is the group's; the draft's history stays private.
+    let patch = ChallengePatch { visibility: Some(Visibility::Shared), ..Default::default() };
+    s.update_challenge(&staff("BA", mostar), ItemRef { municipality: mostar, id: draft.id }, patch, None).await.expect("share");
+    let updated = format!("challenge.updated municipalities/{mostar}/challenges/{}", draft.id);
+    assert_eq!(kinds_seen(s, &staff("RS", nis)).await, vec![updated.clone()]);
+    assert_eq!(kinds_seen(s, &staff("BA", banja_luka)).await, vec![updated.clone()]);
+    assert_eq!(kinds_seen(s, &observer("BA")).await, vec![updated.clone()]);
+    assert_eq!(kinds_seen(s, &staff("BA", mostar)).await, vec![created, updated]);
+}
+
+async fn pages_run_oldest_first_and_filters_apply(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let h = seed::group(s, "Mobility", &[(mostar, "BA"), (nis, "RS")]).await;
+    for i in 0..7 {
+        let (country, m) = if i % 2 == 0 { ("BA", mostar) } else { ("RS", nis) };
+        challenge(s, country, m, if i < 5 { g } else { h }, Visibility::Shared).await;
+    }
+    let p = staff("RS", nis);
+    let mut req = PageRequest { page_size: 3, ..Default::default() };
+    let mut ids = Vec::new();
+    loop {
+        let page = s.list_events(&p, &req).await.expect("page");
+        assert!(page.items.len() <= 3);
+        ids.extend(page.items.iter().map(|e| e.id));
+        match page.next_page_token {
+            Some(t) => req.page_token = t,
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 7);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    let q = |f: String| PageRequest { filter: f, ..Default::default() };
+    let n = |f: String| {
+        let p = p.clone();
+        async move { s.list_events(&p, &q(f.clone())).await.expect(&f).items.len() }
+    };
+    assert_eq!(n(format!("working_group = \"workingGroups/{h}\"")).await, 2);
+    assert_eq!(n("country = BA".into()).await, 4);
+    assert_eq!(n("country != BA".into()).await, 3);
+    assert_eq!(n("kind = challenge.created".into()).await, 7);
+    assert_eq!(n("kind = \"initiative.created\"".into()).await, 0);
+    assert_eq!(n(format!("id > {}", ids[4])).await, 2);
+    assert_eq!(n(format!("id >= \"events/{}\"", ids[4])).await, 3);
+    assert_eq!(n(format!("id > {} AND country = RS", ids[0])).await, 3);
+    for bad in ["id = 3".to_string(), "id < 3".into(), "id > x".into(), "actor = me".into(), "working_group = 3".into(), "kind > a".into()] {
+        assert!(matches!(s.list_events(&p, &q(bad.clone())).await, Err(Error::InvalidInput { .. })), "{bad}");
+    }
+}
+
+async fn the_feed_query_shares_the_rule(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let tbilisi = seed::municipality(s, "Tbilisi", "GE").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let h = seed::group(s, "Mobility", &[(tbilisi, "GE"), (nis, "RS")]).await;
+    directory_event(s, tbilisi, "GE").await;
+    challenge(s, "BA", mostar, g, Visibility::Shared).await;
+    challenge(s, "BA", mostar, g, Visibility::Draft).await;
+    challenge(s, "GE", tbilisi, h, Visibility::Shared).await;
+    let initiative = NewInitiative {
+        working_group: g,
+        title: Title::parse("title", "Help desk").expect("title"),
+        description: Description::parse("description", "").expect("description"),
+        status: InitiativeStatus::Planned,
+        challenges: Vec::new(),
+        visibility: Visibility::Shared,
+    };
+    s.create_initiative(&staff("RS", nis), nis, initiative, None).await.expect("initiative");
+
+    let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id.get()).collect::<Vec<_>>();
+    let all = ids(s.events_after(coordinator().read_scope(), 0, 100, None, &[]).await.expect("all"));
+    assert_eq!(all.len(), 5);
+    let as_feed = |p: Principal| async move { ids(s.events_after(p.read_scope(), 0, 100, None, &[]).await.expect("feed")) };
+    let as_list = |p: Principal| async move { ids(s.list_events(&p, &PageRequest::default()).await.expect("list").items) };
+    for p in [staff("BA", mostar), staff("RS", nis), staff("GE", tbilisi), observer("BA"), country_admin("BA"), country_admin("GE")] {
+        assert_eq!(as_feed(p.clone()).await, as_list(p.clone()).await, "{p:?}");
+    }
+    assert_eq!(as_feed(staff("GE", tbilisi)).await, vec![all[0], all[3]]);
+    assert_eq!(as_feed(staff("BA", mostar)).await, vec![all[0], all[1], all[2], all[4]]);
+    assert_eq!(as_feed(staff("RS", nis)).await, vec![all[0], all[1], all[3], all[4]]);
+
+    let scope = staff("RS", nis).read_scope();
+    assert_eq!(ids(s.events_after(scope, all[1], 100, None, &[]).await.expect("after")), vec![all[3], all[4]]);
+    assert_eq!(ids(s.events_after(scope, 0, 2, None, &[]).await.expect("limit")), vec![all[0], all[1]]);
+    assert_eq!(ids(s.events_after(scope, 0, 100, Some(g), &[]).await.expect("group")), vec![all[1], all[4]]);
+    let kinds = ["initiative.created".to_string(), "municipality.created".to_string()];
+    assert_eq!(ids(s.events_after(scope, 0, 100, None, &kinds).await.expect("kinds")), vec![all[0], all[4]]);
+}
+
+peerlab_testkit::on_both_backends!(
+    outsiders_see_the_directory_but_not_group_content,
+    drafts_events_reach_the_owner_and_its_country_admin_only,
+    pages_run_oldest_first_and_filters_apply,
+    the_feed_query_shares_the_rule,
+);

@@ -2,8 +2,24 @@
 //! makes one core call and converts the result.
 
 mod challenge;
+mod feed;
+mod initiative;
+mod membership;
+mod municipality;
+mod project_idea;
+mod recommendation;
+mod working_group;
+mod workshop;
 
 pub use challenge::ChallengeApi;
+pub use feed::FeedApi;
+pub use initiative::InitiativeApi;
+pub use membership::MembershipApi;
+pub use municipality::MunicipalityApi;
+pub use project_idea::ProjectIdeaApi;
+pub use recommendation::RecommendationApi;
+pub use working_group::WorkingGroupApi;
+pub use workshop::WorkshopApi;
 
 use peerlab_core::auth::Principal;
 use peerlab_core::store::Store;

@@ -7,6 +7,22 @@
 
 mod challenge;
 mod common;
+mod event;
+mod initiative;
+mod membership;
+mod municipality;
+mod project_idea;
+mod recommendation;
+mod working_group;
+mod workshop;
 
 pub use challenge::*;
 pub use common::*;
+pub use event::*;
+pub use initiative::*;
+pub use membership::*;
+pub use municipality::*;
+pub use project_idea::*;
+pub use recommendation::*;
+pub use working_group::*;
+pub use workshop::*;

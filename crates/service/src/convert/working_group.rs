@@ -63,9 +63,7 @@ pub fn working_group_patch(g: &pb::WorkingGroup, mask: Option<&FieldMask>) -> Re
     let mut patch = WorkingGroupPatch::default();
     for p in &paths {
         match p.as_str() {
-            "display_name" => {
-                patch.display_name = v.check(Title::parse("working_group.display_name", &g.display_name))
-            }
+            "display_name" => patch.display_name = v.check(Title::parse("working_group.display_name", &g.display_name)),
             "description" => {
                 patch.description = v.check(Description::parse("working_group.description", &g.description))
             }

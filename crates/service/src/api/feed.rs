@@ -1,0 +1,41 @@
+//! `peerlab.v1.FeedService`: the event log as pages (the live stream
+//! arrives with the live feed).
+
+use std::pin::Pin;
+
+use peerlab_proto::v1 as pb;
+use peerlab_proto::v1::feed_service_server::FeedService;
+use tonic::{Request, Response, Status};
+
+use super::{OrStatus, Shared, principal};
+use crate::convert;
+
+/// The event feed over gRPC.
+#[derive(Clone)]
+pub struct FeedApi(pub Shared);
+
+#[tonic::async_trait]
+impl FeedService for FeedApi {
+    type WatchEventsStream = Pin<Box<dyn futures::Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+
+    async fn list_events(
+        &self,
+        req: Request<pb::ListEventsRequest>,
+    ) -> Result<Response<pb::ListEventsResponse>, Status> {
+        let p = principal(&req)?;
+        let pb::ListEventsRequest { page_size, page_token, filter } = req.into_inner();
+        let page = convert::page(page_size, page_token, filter, false);
+        let page = self.0.store.list_events(&p, &page).await.or_status()?;
+        Ok(Response::new(pb::ListEventsResponse {
+            events: page.items.into_iter().map(convert::event).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn watch_events(
+        &self,
+        _req: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        Err(Status::unimplemented("WatchEvents arrives with the live feed"))
+    }
+}
