@@ -3,7 +3,13 @@
 
 mod challenges;
 mod demo;
+mod feed;
+mod initiatives;
+mod municipalities;
 mod operations;
+mod project_ideas;
+mod recommendations;
 mod support;
 mod tokens;
 mod web;
+mod working_groups;

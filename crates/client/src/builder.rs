@@ -1,15 +1,13 @@
-//! Building a [`Client`].
+//! Configuring and connecting a [`Client`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use peerlab_proto::v1 as pb;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::Interceptor;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use crate::Error;
+use crate::{Client, Error, RetryPolicy};
 
 /// Where the bearer token comes from.
 #[derive(Clone)]
@@ -22,50 +20,175 @@ pub enum Credentials {
     Provider(Arc<dyn Fn() -> String + Send + Sync>),
 }
 
-/// Configures a [`Client`].
+impl std::fmt::Debug for Credentials {
+    // Never print a token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credentials::None => "Credentials::None",
+            Credentials::Bearer(_) => "Credentials::Bearer(..)",
+            Credentials::Provider(_) => "Credentials::Provider(..)",
+        })
+    }
+}
+
+/// Configures a [`Client`]; start with [`Client::builder`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), peerlab_client::Error> {
+/// use std::time::Duration;
+/// use peerlab_client::{Client, RetryPolicy};
+/// let client = Client::builder("http://127.0.0.1:50051")
+///     .token_provider(|| std::env::var("PEERLAB_TOKEN").unwrap_or_default())
+///     .timeout(Duration::from_secs(10))
+///     .connect_timeout(Duration::from_secs(3))
+///     .keepalive(Duration::from_secs(20), Duration::from_secs(10))
+///     .retry(RetryPolicy { max_attempts: 6, ..RetryPolicy::default() })
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
 pub struct Builder {
     endpoint: String,
     credentials: Credentials,
     timeout: Duration,
     connect_timeout: Duration,
+    keepalive: Option<(Duration, Duration)>,
+    retry: RetryPolicy,
+    #[cfg(feature = "tls")]
+    tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl Builder {
+    pub(crate) fn new(endpoint: String) -> Self {
+        Builder {
+            endpoint,
+            credentials: Credentials::None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            keepalive: Some((Duration::from_secs(30), Duration::from_secs(20))),
+            retry: RetryPolicy::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
     /// Send `token` as `authorization: Bearer <token>`.
     pub fn bearer(mut self, token: impl Into<String>) -> Self {
         self.credentials = Credentials::Bearer(token.into());
         self
     }
 
-    /// Ask `provider` for a fresh token before every call.
+    /// Ask `provider` for a fresh token before every call (and every retry).
     pub fn token_provider(mut self, provider: impl Fn() -> String + Send + Sync + 'static) -> Self {
         self.credentials = Credentials::Provider(Arc::new(provider));
         self
     }
 
-    /// Deadline of each call (default 30 s).
+    /// Deadline of each attempt of a call (default 30 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// Connect.
-    pub async fn connect(self) -> Result<Client, Error> {
-        let channel = Endpoint::from_shared(self.endpoint)?
+    /// Deadline for establishing the connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// HTTP/2 keepalive: ping every `interval`, even while idle, and drop the
+    /// connection when a ping is not answered within `timeout`
+    /// (default 30 s / 20 s), so a dead peer behind a load balancer is noticed.
+    pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive = Some((interval, timeout));
+        self
+    }
+
+    /// No HTTP/2 keepalive pings.
+    pub fn no_keepalive(mut self) -> Self {
+        self.keepalive = None;
+        self
+    }
+
+    /// How calls are retried (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Attempts per call in all, the first included (default 4; 1 disables retries).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.retry.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Trust this PEM-encoded CA (instead of the public web PKI roots) for an
+    /// `https://` endpoint. Needs the `tls` feature.
+    #[cfg(feature = "tls")]
+    pub fn tls_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        let cert = tonic::transport::Certificate::from_pem(pem);
+        self.tls = Some(self.tls.take().unwrap_or_default().ca_certificate(cert));
+        self
+    }
+
+    /// The name the server's certificate must carry, when it differs from the
+    /// endpoint's host. Needs the `tls` feature.
+    #[cfg(feature = "tls")]
+    pub fn tls_domain(mut self, domain: impl Into<String>) -> Self {
+        self.tls = Some(self.tls.take().unwrap_or_default().domain_name(domain));
+        self
+    }
+
+    fn endpoint(&self) -> Result<Endpoint, Error> {
+        let mut endpoint = Endpoint::from_shared(self.endpoint.clone())?
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_while_idle(true)
-            .connect()
-            .await?;
-        Ok(Client { channel, auth: Auth(self.credentials) })
+            .tcp_nodelay(true);
+        if let Some((interval, timeout)) = self.keepalive {
+            endpoint =
+                endpoint.http2_keep_alive_interval(interval).keep_alive_timeout(timeout).keep_alive_while_idle(true);
+        }
+        let https = endpoint.uri().scheme_str() == Some("https");
+        #[cfg(feature = "tls")]
+        if https || self.tls.is_some() {
+            let tls = match self.tls.clone() {
+                Some(tls) => tls,
+                None => tonic::transport::ClientTlsConfig::new().with_webpki_roots(),
+            };
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        #[cfg(not(feature = "tls"))]
+        if https {
+            return Err(Error::InvalidRequest(format!(
+                "{} is an https endpoint; build peerlab-client with the `tls` feature",
+                self.endpoint
+            )));
+        }
+        Ok(endpoint)
+    }
+
+    /// Connect now; fails if the server cannot be reached.
+    pub async fn connect(self) -> Result<Client, Error> {
+        let channel = self.endpoint()?.connect().await?;
+        Ok(self.into_client(channel))
+    }
+
+    /// Connect on the first call, and reconnect as needed; fails only if the
+    /// configuration is invalid. Must be called within a Tokio runtime.
+    pub fn connect_lazy(self) -> Result<Client, Error> {
+        let channel = self.endpoint()?.connect_lazy();
+        Ok(self.into_client(channel))
+    }
+
+    fn into_client(self, channel: Channel) -> Client {
+        Client::from_parts(channel, Auth(self.credentials), self.retry)
     }
 }
 
 /// Adds the bearer token to every call.
-#[derive(Clone)]
-pub struct Auth(Credentials);
+#[derive(Clone, Debug)]
+pub struct Auth(pub(crate) Credentials);
 
 impl Interceptor for Auth {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
@@ -74,82 +197,10 @@ impl Interceptor for Auth {
             Credentials::Bearer(t) => t.clone(),
             Credentials::Provider(f) => f(),
         };
-        let value = AsciiMetadataValue::try_from(format!("Bearer {token}"))
+        let mut value = AsciiMetadataValue::try_from(format!("Bearer {token}"))
             .map_err(|_| tonic::Status::invalid_argument("the token is not valid header text"))?;
+        value.set_sensitive(true);
         req.metadata_mut().insert("authorization", value);
         Ok(req)
-    }
-}
-
-/// A connected client; cheap to clone.
-#[derive(Clone)]
-pub struct Client {
-    channel: Channel,
-    auth: Auth,
-}
-
-/// A generated client with the bearer token attached.
-pub type Authed = InterceptedService<Channel, Auth>;
-
-impl Client {
-    /// Start configuring a client for `endpoint` (e.g. `http://127.0.0.1:50051`).
-    pub fn builder(endpoint: impl Into<String>) -> Builder {
-        Builder {
-            endpoint: endpoint.into(),
-            credentials: Credentials::None,
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-        }
-    }
-
-    /// The same connection with other credentials.
-    pub fn with_bearer(&self, token: impl Into<String>) -> Client {
-        Client { channel: self.channel.clone(), auth: Auth(Credentials::Bearer(token.into())) }
-    }
-
-    /// The underlying channel.
-    pub fn channel(&self) -> Channel {
-        self.channel.clone()
-    }
-
-    /// `peerlab.v1.MunicipalityService`.
-    pub fn municipalities(&self) -> pb::municipality_service_client::MunicipalityServiceClient<Authed> {
-        pb::municipality_service_client::MunicipalityServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.WorkingGroupService`.
-    pub fn working_groups(&self) -> pb::working_group_service_client::WorkingGroupServiceClient<Authed> {
-        pb::working_group_service_client::WorkingGroupServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.MembershipService`.
-    pub fn memberships(&self) -> pb::membership_service_client::MembershipServiceClient<Authed> {
-        pb::membership_service_client::MembershipServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.WorkshopService`.
-    pub fn workshops(&self) -> pb::workshop_service_client::WorkshopServiceClient<Authed> {
-        pb::workshop_service_client::WorkshopServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.ChallengeService`.
-    pub fn challenges(&self) -> pb::challenge_service_client::ChallengeServiceClient<Authed> {
-        pb::challenge_service_client::ChallengeServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.InitiativeService`.
-    pub fn initiatives(&self) -> pb::initiative_service_client::InitiativeServiceClient<Authed> {
-        pb::initiative_service_client::InitiativeServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.ProjectIdeaService`.
-    pub fn project_ideas(&self) -> pb::project_idea_service_client::ProjectIdeaServiceClient<Authed> {
-        pb::project_idea_service_client::ProjectIdeaServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.RecommendationService`.
-    pub fn recommendations(&self) -> pb::recommendation_service_client::RecommendationServiceClient<Authed> {
-        pb::recommendation_service_client::RecommendationServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.FeedService`.
-    pub fn feed(&self) -> pb::feed_service_client::FeedServiceClient<Authed> {
-        pb::feed_service_client::FeedServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
-    }
-    /// `peerlab.v1.ReportService`.
-    pub fn reports(&self) -> pb::report_service_client::ReportServiceClient<Authed> {
-        pb::report_service_client::ReportServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
     }
 }

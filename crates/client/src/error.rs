@@ -128,10 +128,12 @@ mod tests {
 
     #[test]
     fn decodes_field_violations_reason_and_retry_delay() {
-        let mut details = ErrorDetails::with_bad_request(vec![FieldViolation::new("challenge.title", "must not be empty")]);
+        let mut details =
+            ErrorDetails::with_bad_request(vec![FieldViolation::new("challenge.title", "must not be empty")]);
         details.set_error_info("FIELD_INVALID", "peerlab", std::collections::HashMap::new());
         details.set_retry_info(Some(Duration::from_millis(1500)));
-        let err = Error::from(tonic::Status::with_error_details(Code::InvalidArgument, "challenge is invalid", details));
+        let err =
+            Error::from(tonic::Status::with_error_details(Code::InvalidArgument, "challenge is invalid", details));
 
         assert_eq!(err.to_string(), "INVALID_ARGUMENT: challenge is invalid");
         assert_eq!(err.field_violations(), vec![("challenge.title".to_owned(), "must not be empty".to_owned())]);

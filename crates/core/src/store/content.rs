@@ -84,7 +84,13 @@ versioned!(challenge, initiative, project_idea, recommendation);
 /// Write the changed columns of `row`, bumping the version only if it is
 /// still `version`: a change that slipped in between read and write is
 /// caught as a stale etag.
-pub(crate) async fn save<E: Versioned>(w: &WriteTx, id: i64, row: E::ActiveModel, version: i64, name: &str) -> Result<()> {
+pub(crate) async fn save<E: Versioned>(
+    w: &WriteTx,
+    id: i64,
+    row: E::ActiveModel,
+    version: i64,
+    name: &str,
+) -> Result<()> {
     let res = E::update_many()
         .set(row)
         .col_expr(E::VERSION, Expr::value(version + 1))
@@ -115,7 +121,11 @@ impl OwnedRow {
 }
 
 /// The ownership columns of the rows of `table` with these ids.
-pub(crate) async fn owned_rows(conn: &impl ConnectionTrait, table: &str, ids: &[i64]) -> Result<HashMap<i64, OwnedRow>> {
+pub(crate) async fn owned_rows(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    ids: &[i64],
+) -> Result<HashMap<i64, OwnedRow>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -156,7 +166,11 @@ pub(crate) async fn check_links(
         if !ok {
             return Err(Error::invalid(
                 format!("{field}[{i}]"),
-                format!("must name an item of {} that {} can read", names::working_group(group), names::municipality(writer)),
+                format!(
+                    "must name an item of {} that {} can read",
+                    names::working_group(group),
+                    names::municipality(writer)
+                ),
             ));
         }
         if !out.contains(id) {
@@ -186,7 +200,11 @@ struct LinkRow {
 
 impl<E: EntityTrait> Link<E> {
     /// For each owner, its linked items as (owner municipality, item id), by item id.
-    pub async fn load(&self, conn: &impl ConnectionTrait, owners: &[i64]) -> Result<HashMap<i64, Vec<(MunicipalityId, i64)>>> {
+    pub async fn load(
+        &self,
+        conn: &impl ConnectionTrait,
+        owners: &[i64],
+    ) -> Result<HashMap<i64, Vec<(MunicipalityId, i64)>>> {
         if owners.is_empty() {
             return Ok(HashMap::new());
         }

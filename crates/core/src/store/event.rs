@@ -48,7 +48,8 @@ fn term(t: &Term) -> Result<Condition> {
 }
 
 fn record(row: event::Model) -> Result<Event> {
-    let snapshot = serde_json::from_str(&row.payload).map_err(|e| Error::Internal(format!("payload of event {}: {e}", row.id)))?;
+    let snapshot =
+        serde_json::from_str(&row.payload).map_err(|e| Error::Internal(format!("payload of event {}: {e}", row.id)))?;
     Ok(Event {
         id: EventId::from_db(row.id),
         kind: row.kind,
@@ -108,12 +109,8 @@ impl Store {
         if !kinds.is_empty() {
             cond = cond.add(event::Column::Kind.is_in(kinds.iter().map(String::as_str)));
         }
-        let rows = event::Entity::find()
-            .filter(cond)
-            .order_by_asc(event::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
+        let rows =
+            event::Entity::find().filter(cond).order_by_asc(event::Column::Id).limit(limit).all(&self.db).await?;
         rows.into_iter().map(record).collect()
     }
 }

@@ -2,7 +2,9 @@
 //! to the challenges of its working group they address.
 
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::content::{self, Link, Outcome};
 use super::entity::{challenge, initiative, initiative_challenge};
@@ -15,7 +17,8 @@ use crate::domain::*;
 use crate::model::*;
 use crate::{Error, Result};
 
-const FIELDS: &[&str] = &["country", "working_group", "status", "challenge", "visibility", "update_time", "create_time"];
+const FIELDS: &[&str] =
+    &["country", "working_group", "status", "challenge", "visibility", "update_time", "create_time"];
 
 const CHALLENGES: Link<initiative_challenge::Entity> = Link {
     owner: initiative_challenge::Column::InitiativeId,
@@ -66,7 +69,10 @@ fn record(row: initiative::Model, challenges: Vec<(MunicipalityId, i64)>) -> Res
         title: row.title,
         description: row.description,
         status: InitiativeStatus::parse("status", &row.status).map_err(|e| Error::Internal(e.to_string()))?,
-        challenges: challenges.into_iter().map(|(m, c)| ItemRef { municipality: m, id: ChallengeId::from_db(c) }).collect(),
+        challenges: challenges
+            .into_iter()
+            .map(|(m, c)| ItemRef { municipality: m, id: ChallengeId::from_db(c) })
+            .collect(),
         meta: Meta {
             version: row.version,
             create_time: ts(row.create_time),
@@ -161,7 +167,13 @@ async fn create(
     Ok(Outcome::changed(created, ev))
 }
 
-async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch: InitiativePatch, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
+async fn update(
+    w: &mut WriteTx,
+    p: &Principal,
+    r: ItemRef<InitiativeId>,
+    patch: InitiativePatch,
+    etag: Option<Etag>,
+) -> Result<Outcome<Initiative>> {
     let name = names::initiative(r.municipality, r.id);
     lookup::act_for(&w.tx, p, r.municipality).await?;
     let current = match load(&w.tx, r.id).await? {
@@ -188,7 +200,9 @@ async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch:
         row.status = Set(s.as_str().to_owned());
     }
     let challenges = match &patch.challenges {
-        Some(refs) => Some(check_challenges(&w.tx, refs, current.owner.working_group, current.owner.municipality).await?),
+        Some(refs) => {
+            Some(check_challenges(&w.tx, refs, current.owner.working_group, current.owner.municipality).await?)
+        }
         None => None,
     };
     content::save::<initiative::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
@@ -200,7 +214,12 @@ async fn update(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, patch:
     Ok(Outcome::changed(updated, ev))
 }
 
-async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<InitiativeId>, etag: Option<Etag>) -> Result<Outcome<Initiative>> {
+async fn archive(
+    w: &mut WriteTx,
+    p: &Principal,
+    r: ItemRef<InitiativeId>,
+    etag: Option<Etag>,
+) -> Result<Outcome<Initiative>> {
     let name = names::initiative(r.municipality, r.id);
     let owner = lookup::municipality(&w.tx, r.municipality).await?;
     p.archive(r.municipality, lookup::country_of(&owner.country)?)?;
@@ -239,13 +258,20 @@ impl Store {
         let name = names::initiative(r.municipality, r.id);
         let scope = p.read_scope();
         match load(&self.db, r.id).await? {
-            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => Ok(i),
+            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => {
+                Ok(i)
+            }
             _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
         }
     }
 
     /// List the initiatives the caller may read, of `parent` or of everyone.
-    pub async fn list_initiatives(&self, p: &Principal, parent: Option<MunicipalityId>, req: &PageRequest) -> Result<Page<Initiative>> {
+    pub async fn list_initiatives(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+    ) -> Result<Page<Initiative>> {
         let spec = PageSpec::new(req, &format!("initiatives:{parent:?}"))?;
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
@@ -287,7 +313,12 @@ impl Store {
 
     /// Archive an initiative: its owner or a coordinator. Archiving an
     /// archived initiative returns it unchanged.
-    pub async fn archive_initiative(&self, p: &Principal, r: ItemRef<InitiativeId>, etag: Option<Etag>) -> Result<Initiative> {
+    pub async fn archive_initiative(
+        &self,
+        p: &Principal,
+        r: ItemRef<InitiativeId>,
+        etag: Option<Etag>,
+    ) -> Result<Initiative> {
         let mut w = self.begin_write(&p.actor()).await?;
         let outcome = archive(&mut w, p, r, etag).await;
         content::finish(w, outcome).await

@@ -77,6 +77,12 @@ impl StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where write transactions run. On SQLite a pool of one connection: a
+    /// failed write's rollback is queued on its connection and flushed when
+    /// the connection is released, so the next writer, which needs that very
+    /// connection, can never find the file still locked by it. On PostgreSQL
+    /// the same pool as reads.
+    writer: DatabaseConnection,
     /// SQLite allows one writer at a time; taking this lock before `BEGIN`
     /// turns lock contention inside SQLite (SQLITE_BUSY on upgrade) into an
     /// orderly queue in the process that owns the file.
@@ -103,13 +109,16 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
         });
-        let db = Database::connect(opts).await?;
-        let write_lock = match db.get_database_backend() {
-            DatabaseBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
-            DatabaseBackend::Postgres => None,
+        let db = Database::connect(opts.clone()).await?;
+        let (writer, write_lock) = match db.get_database_backend() {
+            DatabaseBackend::Sqlite => {
+                opts.max_connections(1).min_connections(1);
+                (Database::connect(opts).await?, Some(Arc::new(Mutex::new(()))))
+            }
+            DatabaseBackend::Postgres => (db.clone(), None),
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, write_lock })
+        Ok(Store { db, writer, write_lock })
     }
 
     /// Connect and apply pending migrations.
@@ -143,6 +152,7 @@ impl Store {
 
     /// Close the pool.
     pub async fn close(self) -> Result<()> {
+        self.writer.close().await?;
         self.db.close().await?;
         Ok(())
     }

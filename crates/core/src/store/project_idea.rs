@@ -3,7 +3,9 @@
 //! partner municipalities of the group.
 
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::content::{self, Link, MAX_LINKS, Outcome};
 use super::entity::{project_idea, project_idea_challenge, project_idea_initiative, project_idea_partner};
@@ -73,8 +75,14 @@ fn record(row: project_idea::Model, (challenges, initiatives, partners): Links) 
         title: row.title,
         description: row.description,
         stage: ProjectStage::parse("stage", &row.stage).map_err(|e| Error::Internal(e.to_string()))?,
-        challenges: challenges.into_iter().map(|(m, c)| ItemRef { municipality: m, id: ChallengeId::from_db(c) }).collect(),
-        initiatives: initiatives.into_iter().map(|(m, i)| ItemRef { municipality: m, id: InitiativeId::from_db(i) }).collect(),
+        challenges: challenges
+            .into_iter()
+            .map(|(m, c)| ItemRef { municipality: m, id: ChallengeId::from_db(c) })
+            .collect(),
+        initiatives: initiatives
+            .into_iter()
+            .map(|(m, i)| ItemRef { municipality: m, id: InitiativeId::from_db(i) })
+            .collect(),
         partners: partners.into_iter().map(|(m, _)| m).collect(),
         meta: Meta {
             version: row.version,
@@ -114,19 +122,34 @@ async fn reload(conn: &impl ConnectionTrait, id: ProjectIdeaId) -> Result<Projec
     load(conn, id).await?.ok_or_else(|| Error::Internal(format!("project idea {id} vanished during a write")))
 }
 
-async fn check_challenges(conn: &impl ConnectionTrait, refs: &[ItemRef<ChallengeId>], g: WorkingGroupId, owner: MunicipalityId) -> Result<Vec<i64>> {
+async fn check_challenges(
+    conn: &impl ConnectionTrait,
+    refs: &[ItemRef<ChallengeId>],
+    g: WorkingGroupId,
+    owner: MunicipalityId,
+) -> Result<Vec<i64>> {
     let refs: Vec<(MunicipalityId, i64)> = refs.iter().map(|r| (r.municipality, r.id.get())).collect();
     content::check_links(conn, "challenges", "project_idea.challenges", &refs, g, owner).await
 }
 
-async fn check_initiatives(conn: &impl ConnectionTrait, refs: &[ItemRef<InitiativeId>], g: WorkingGroupId, owner: MunicipalityId) -> Result<Vec<i64>> {
+async fn check_initiatives(
+    conn: &impl ConnectionTrait,
+    refs: &[ItemRef<InitiativeId>],
+    g: WorkingGroupId,
+    owner: MunicipalityId,
+) -> Result<Vec<i64>> {
     let refs: Vec<(MunicipalityId, i64)> = refs.iter().map(|r| (r.municipality, r.id.get())).collect();
     content::check_links(conn, "initiatives", "project_idea.initiatives", &refs, g, owner).await
 }
 
 /// Partners are other members of the group (the directory is public, so
 /// the reasons may be specific).
-async fn check_partners(conn: &impl ConnectionTrait, partners: &[MunicipalityId], g: WorkingGroupId, owner: MunicipalityId) -> Result<Vec<i64>> {
+async fn check_partners(
+    conn: &impl ConnectionTrait,
+    partners: &[MunicipalityId],
+    g: WorkingGroupId,
+    owner: MunicipalityId,
+) -> Result<Vec<i64>> {
     if partners.len() > MAX_LINKS {
         return Err(Error::invalid("project_idea.partners", format!("at most {MAX_LINKS} partners")));
     }
@@ -258,7 +281,12 @@ async fn update(
     Ok(Outcome::changed(updated, ev))
 }
 
-async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<ProjectIdeaId>, etag: Option<Etag>) -> Result<Outcome<ProjectIdea>> {
+async fn archive(
+    w: &mut WriteTx,
+    p: &Principal,
+    r: ItemRef<ProjectIdeaId>,
+    etag: Option<Etag>,
+) -> Result<Outcome<ProjectIdea>> {
     let name = names::project_idea(r.municipality, r.id);
     let owner = lookup::municipality(&w.tx, r.municipality).await?;
     p.archive(r.municipality, lookup::country_of(&owner.country)?)?;
@@ -297,13 +325,20 @@ impl Store {
         let name = names::project_idea(r.municipality, r.id);
         let scope = p.read_scope();
         match load(&self.db, r.id).await? {
-            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => Ok(i),
+            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => {
+                Ok(i)
+            }
             _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
         }
     }
 
     /// List the project ideas the caller may read, of `parent` or of everyone.
-    pub async fn list_project_ideas(&self, p: &Principal, parent: Option<MunicipalityId>, req: &PageRequest) -> Result<Page<ProjectIdea>> {
+    pub async fn list_project_ideas(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+    ) -> Result<Page<ProjectIdea>> {
         let spec = PageSpec::new(req, &format!("projectIdeas:{parent:?}"))?;
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
@@ -346,7 +381,12 @@ impl Store {
 
     /// Archive a project idea: its owner or a coordinator. Archiving an
     /// archived idea returns it unchanged.
-    pub async fn archive_project_idea(&self, p: &Principal, r: ItemRef<ProjectIdeaId>, etag: Option<Etag>) -> Result<ProjectIdea> {
+    pub async fn archive_project_idea(
+        &self,
+        p: &Principal,
+        r: ItemRef<ProjectIdeaId>,
+        etag: Option<Etag>,
+    ) -> Result<ProjectIdea> {
         let mut w = self.begin_write(&p.actor()).await?;
         let outcome = archive(&mut w, p, r, etag).await;
         content::finish(w, outcome).await

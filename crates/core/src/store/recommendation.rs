@@ -2,9 +2,11 @@
 //! challenge, initiative or project idea, answered by the receiving
 //! municipality.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
-use super::content::{self, OwnedRow, Outcome};
+use super::content::{self, Outcome, OwnedRow};
 use super::entity::recommendation;
 use super::filter::{Filter, Op, Term};
 use super::page::PageSpec;
@@ -28,7 +30,8 @@ const FIELDS: &[&str] = &[
 ];
 
 /// Collections of a target's resource name, with the stored target kind.
-const TARGETS: [(&str, &str); 3] = [("challenges", "challenge"), ("initiatives", "initiative"), ("projectIdeas", "project_idea")];
+const TARGETS: [(&str, &str); 3] =
+    [("challenges", "challenge"), ("initiatives", "initiative"), ("projectIdeas", "project_idea")];
 
 /// What a recommendation's target must be, in one message: a missing item, a
 /// draft and an item the author cannot read are told apart from nothing.
@@ -82,9 +85,15 @@ fn internal(e: Error) -> Error {
 fn record(row: recommendation::Model) -> Result<Recommendation> {
     let target_owner = MunicipalityId::from_db(row.target_municipality_id);
     let target = match row.target_kind.as_str() {
-        "challenge" => Target::Challenge(ItemRef { municipality: target_owner, id: ChallengeId::from_db(row.target_id) }),
-        "initiative" => Target::Initiative(ItemRef { municipality: target_owner, id: InitiativeId::from_db(row.target_id) }),
-        "project_idea" => Target::ProjectIdea(ItemRef { municipality: target_owner, id: ProjectIdeaId::from_db(row.target_id) }),
+        "challenge" => {
+            Target::Challenge(ItemRef { municipality: target_owner, id: ChallengeId::from_db(row.target_id) })
+        }
+        "initiative" => {
+            Target::Initiative(ItemRef { municipality: target_owner, id: InitiativeId::from_db(row.target_id) })
+        }
+        "project_idea" => {
+            Target::ProjectIdea(ItemRef { municipality: target_owner, id: ProjectIdeaId::from_db(row.target_id) })
+        }
         other => return Err(Error::Internal(format!("stored target kind {other:?} is invalid"))),
     };
     let author = MunicipalityId::from_db(row.municipality_id);
@@ -97,7 +106,9 @@ fn record(row: recommendation::Model) -> Result<Recommendation> {
         target_country: lookup::country_of(&row.target_country)?,
         kind: RecommendationKind::parse("kind", &row.kind).map_err(internal)?,
         body: row.body,
-        author_initiative: row.author_initiative_id.map(|i| ItemRef { municipality: author, id: InitiativeId::from_db(i) }),
+        author_initiative: row
+            .author_initiative_id
+            .map(|i| ItemRef { municipality: author, id: InitiativeId::from_db(i) }),
         answer: Answer {
             state: AnswerState::parse("answer_state", &row.answer_state).map_err(internal)?,
             note: row.answer_note,
@@ -123,10 +134,16 @@ async fn reload(conn: &impl ConnectionTrait, id: RecommendationId) -> Result<Rec
 /// Whether `scope` may read `r`: the author's and the receiver's side (their
 /// municipality or country), and every member of the target's group — the
 /// rule of [`scope::recommendation_condition`] for one row.
-pub(crate) async fn can_read_recommendation(conn: &impl ConnectionTrait, scope: ReadScope, r: &Recommendation) -> Result<bool> {
+pub(crate) async fn can_read_recommendation(
+    conn: &impl ConnectionTrait,
+    scope: ReadScope,
+    r: &Recommendation,
+) -> Result<bool> {
     let party = match scope {
         ReadScope::All => true,
-        ReadScope::Municipality { municipality, .. } => r.municipality == municipality || r.target.municipality() == municipality,
+        ReadScope::Municipality { municipality, .. } => {
+            r.municipality == municipality || r.target.municipality() == municipality
+        }
         ReadScope::Country { country, .. } => r.country == country || r.target_country == country,
     };
     if party {
@@ -137,7 +154,12 @@ pub(crate) async fn can_read_recommendation(conn: &impl ConnectionTrait, scope: 
 
 /// The target's row, checked: it names a shared, live item of a peer that
 /// the author (reading as itself) can read, and both are in its group.
-async fn check_target(conn: &impl ConnectionTrait, target: &Target, author: MunicipalityId, author_country: CountryCode) -> Result<OwnedRow> {
+async fn check_target(
+    conn: &impl ConnectionTrait,
+    target: &Target,
+    author: MunicipalityId,
+    author_country: CountryCode,
+) -> Result<OwnedRow> {
     const FIELD: &str = "recommendation.target";
     let table = match target {
         Target::Challenge(_) => "challenges",
@@ -174,7 +196,11 @@ async fn check_target(conn: &impl ConnectionTrait, target: &Target, author: Muni
 }
 
 /// The author's own live initiative a recommendation points to.
-async fn check_author_initiative(conn: &impl ConnectionTrait, r: Option<ItemRef<InitiativeId>>, author: MunicipalityId) -> Result<Option<i64>> {
+async fn check_author_initiative(
+    conn: &impl ConnectionTrait,
+    r: Option<ItemRef<InitiativeId>>,
+    author: MunicipalityId,
+) -> Result<Option<i64>> {
     const FIELD: &str = "recommendation.author_initiative";
     let Some(r) = r else { return Ok(None) };
     let own = format!("must name an initiative of the author, {}", names::municipality(author));
@@ -276,7 +302,12 @@ async fn update(
     Ok(Outcome::changed(updated, ev))
 }
 
-async fn archive(w: &mut WriteTx, p: &Principal, r: ItemRef<RecommendationId>, etag: Option<Etag>) -> Result<Outcome<Recommendation>> {
+async fn archive(
+    w: &mut WriteTx,
+    p: &Principal,
+    r: ItemRef<RecommendationId>,
+    etag: Option<Etag>,
+) -> Result<Outcome<Recommendation>> {
     let name = names::recommendation(r.municipality, r.id);
     let author = lookup::municipality(&w.tx, r.municipality).await?;
     p.archive(r.municipality, lookup::country_of(&author.country)?)?;
@@ -410,7 +441,12 @@ impl Store {
 
     /// Archive a recommendation: its author or a coordinator. Archiving an
     /// archived recommendation returns it unchanged.
-    pub async fn archive_recommendation(&self, p: &Principal, r: ItemRef<RecommendationId>, etag: Option<Etag>) -> Result<Recommendation> {
+    pub async fn archive_recommendation(
+        &self,
+        p: &Principal,
+        r: ItemRef<RecommendationId>,
+        etag: Option<Etag>,
+    ) -> Result<Recommendation> {
         let mut w = self.begin_write(&p.actor()).await?;
         let outcome = archive(&mut w, p, r, etag).await;
         content::finish(w, outcome).await

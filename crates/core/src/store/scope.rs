@@ -109,22 +109,18 @@ pub(crate) fn event_condition(scope: ReadScope) -> Condition {
         ReadScope::All => Condition::all(),
         ReadScope::Municipality { municipality, .. } => {
             let own = || Expr::col(Alias::new("municipality_id")).eq(municipality.get());
+            let in_groups = in_scope_groups("municipality_id", municipality.get().into());
             Condition::any()
                 .add(directory)
-                .add(
-                    Condition::all()
-                        .add(shared())
-                        .add(Condition::any().add(in_scope_groups("municipality_id", municipality.get().into())).add(own())),
-                )
+                .add(Condition::all().add(shared()).add(Condition::any().add(in_groups).add(own())))
                 .add(Condition::all().add(draft()).add(own()))
         }
         ReadScope::Country { country, drafts } => {
             let own = || Expr::col(Alias::new("country")).eq(country.as_str());
-            let mut any = Condition::any().add(directory).add(
-                Condition::all()
-                    .add(shared())
-                    .add(Condition::any().add(in_scope_groups("country", country.as_str().into())).add(own())),
-            );
+            let in_groups = in_scope_groups("country", country.as_str().into());
+            let mut any = Condition::any()
+                .add(directory)
+                .add(Condition::all().add(shared()).add(Condition::any().add(in_groups).add(own())));
             if drafts {
                 any = any.add(Condition::all().add(draft()).add(own()));
             }

@@ -28,7 +28,7 @@ pub(crate) fn equality(t: &Term) -> Result<()> {
 }
 
 /// Strip an enum's proto prefix (`CHALLENGE_STATUS_OPEN` → `open`).
-pub(crate) fn enum_text<'a>(value: &'a str, prefix: &str) -> String {
+pub(crate) fn enum_text(value: &str, prefix: &str) -> String {
     let v = value.trim();
     let upper = v.to_ascii_uppercase();
     upper.strip_prefix(prefix).map(str::to_ascii_lowercase).unwrap_or_else(|| v.to_ascii_lowercase())
@@ -93,7 +93,9 @@ pub(crate) fn item_name<'c>(t: &Term, collections: &[&'c str]) -> Result<(i64, &
         Error::invalid("filter", format!("`{}` takes a name like {}", t.field, examples.join(" or ")))
     };
     let mut parts = t.value.split('/');
-    let (Some("municipalities"), Some(m), Some(c), Some(id), None) = (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some("municipalities"), Some(m), Some(c), Some(id), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad());
     };
     let collection = collections.iter().find(|k| **k == c).ok_or_else(bad)?;

@@ -77,7 +77,7 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.db.begin().await?;
+        let tx = self.writer.begin().await?;
         Ok(WriteTx { tx, now: now_micros(), actor: actor.to_owned(), claim: None, _serial: serial })
     }
 }

@@ -9,7 +9,13 @@ use peerlab_core::store::Store;
 use peerlab_testkit::{Backend, TestDb, coordinator, country_admin, observer, seed, staff};
 use sea_orm::{ConnectionTrait, Statement};
 
-async fn challenge(s: &Store, country: &str, m: MunicipalityId, g: WorkingGroupId, visibility: Visibility) -> Challenge {
+async fn challenge(
+    s: &Store,
+    country: &str,
+    m: MunicipalityId,
+    g: WorkingGroupId,
+    visibility: Visibility,
+) -> Challenge {
     let input = NewChallenge {
         working_group: g,
         title: Title::parse("title", "Low digital literacy").expect("title"),
@@ -44,7 +50,13 @@ async fn directory_event(s: &Store, m: MunicipalityId, country: &str) {
 }
 
 async fn kinds_seen(s: &Store, p: &Principal) -> Vec<String> {
-    s.list_events(p, &PageRequest::default()).await.expect("events").items.into_iter().map(|e| format!("{} {}", e.kind, e.resource)).collect()
+    s.list_events(p, &PageRequest::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .map(|e| format!("{} {}", e.kind, e.resource))
+        .collect()
 }
 
 async fn outsiders_see_the_directory_but_not_group_content(backend: Backend) {
@@ -68,7 +80,10 @@ async fn outsiders_see_the_directory_but_not_group_content(backend: Backend) {
     // The snapshot is the resource as written.
     let events = s.list_events(&staff("RS", nis), &PageRequest::default()).await.expect("events").items;
     assert_eq!(events[1].snapshot, Snapshot::Challenge(c.clone()));
-    assert_eq!((events[1].working_group, events[1].municipality, events[1].visibility), (Some(g), Some(mostar), Some(Visibility::Shared)));
+    assert_eq!(
+        (events[1].working_group, events[1].municipality, events[1].visibility),
+        (Some(g), Some(mostar), Some(Visibility::Shared))
+    );
     assert_eq!(events[1].country.map(|c| c.to_string()).as_deref(), Some("BA"));
     assert!(matches!(&events[0].snapshot, Snapshot::Municipality(m) if m.id == tbilisi));
     assert_eq!(events[0].visibility, None);
@@ -91,7 +106,9 @@ async fn drafts_events_reach_the_owner_and_its_country_admin_only(backend: Backe
     }
     // Once shared, what follows is the group's; the draft's history stays private.
     let patch = ChallengePatch { visibility: Some(Visibility::Shared), ..Default::default() };
-    s.update_challenge(&staff("BA", mostar), ItemRef { municipality: mostar, id: draft.id }, patch, None).await.expect("share");
+    s.update_challenge(&staff("BA", mostar), ItemRef { municipality: mostar, id: draft.id }, patch, None)
+        .await
+        .expect("share");
     let updated = format!("challenge.updated municipalities/{mostar}/challenges/{}", draft.id);
     assert_eq!(kinds_seen(s, &staff("RS", nis)).await, vec![updated.clone()]);
     assert_eq!(kinds_seen(s, &staff("BA", banja_luka)).await, vec![updated.clone()]);
@@ -138,7 +155,14 @@ async fn pages_run_oldest_first_and_filters_apply(backend: Backend) {
     assert_eq!(n(format!("id > {}", ids[4])).await, 2);
     assert_eq!(n(format!("id >= \"events/{}\"", ids[4])).await, 3);
     assert_eq!(n(format!("id > {} AND country = RS", ids[0])).await, 3);
-    for bad in ["id = 3".to_string(), "id < 3".into(), "id > x".into(), "actor = me".into(), "working_group = 3".into(), "kind > a".into()] {
+    for bad in [
+        "id = 3".to_string(),
+        "id < 3".into(),
+        "id > x".into(),
+        "actor = me".into(),
+        "working_group = 3".into(),
+        "kind > a".into(),
+    ] {
         assert!(matches!(s.list_events(&p, &q(bad.clone())).await, Err(Error::InvalidInput { .. })), "{bad}");
     }
 }
@@ -168,9 +192,18 @@ async fn the_feed_query_shares_the_rule(backend: Backend) {
     let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id.get()).collect::<Vec<_>>();
     let all = ids(s.events_after(coordinator().read_scope(), 0, 100, None, &[]).await.expect("all"));
     assert_eq!(all.len(), 5);
-    let as_feed = |p: Principal| async move { ids(s.events_after(p.read_scope(), 0, 100, None, &[]).await.expect("feed")) };
-    let as_list = |p: Principal| async move { ids(s.list_events(&p, &PageRequest::default()).await.expect("list").items) };
-    for p in [staff("BA", mostar), staff("RS", nis), staff("GE", tbilisi), observer("BA"), country_admin("BA"), country_admin("GE")] {
+    let as_feed =
+        |p: Principal| async move { ids(s.events_after(p.read_scope(), 0, 100, None, &[]).await.expect("feed")) };
+    let as_list =
+        |p: Principal| async move { ids(s.list_events(&p, &PageRequest::default()).await.expect("list").items) };
+    for p in [
+        staff("BA", mostar),
+        staff("RS", nis),
+        staff("GE", tbilisi),
+        observer("BA"),
+        country_admin("BA"),
+        country_admin("GE"),
+    ] {
         assert_eq!(as_feed(p.clone()).await, as_list(p.clone()).await, "{p:?}");
     }
     assert_eq!(as_feed(staff("GE", tbilisi)).await, vec![all[0], all[3]]);
@@ -191,3 +224,67 @@ peerlab_testkit::on_both_backends!(
     pages_run_oldest_first_and_filters_apply,
     the_feed_query_shares_the_rule,
 );
+
+/// The service awaits these on a multi-threaded runtime, so their futures
+/// must be `Send`; this only has to compile.
+#[allow(dead_code)]
+fn store_futures_are_send(s: &Store, p: &Principal, m: MunicipalityId, g: WorkingGroupId) {
+    fn send<T: Send>(_: T) {}
+    let all = PageRequest::default();
+    let i = ItemRef { municipality: m, id: InitiativeId::parse("id", 1).expect("id") };
+    let idea = ItemRef { municipality: m, id: ProjectIdeaId::parse("id", 1).expect("id") };
+    let rec = ItemRef { municipality: m, id: RecommendationId::parse("id", 1).expect("id") };
+    let title = || Title::parse("t", "t").expect("t");
+    let body = || Body::parse("b", "b").expect("b");
+    let note = || Note::parse("n", "").expect("n");
+    let d = || Description::parse("d", "").expect("d");
+    send(s.create_initiative(
+        p,
+        m,
+        NewInitiative {
+            working_group: g,
+            title: title(),
+            description: d(),
+            status: InitiativeStatus::Planned,
+            challenges: vec![],
+            visibility: Visibility::Draft,
+        },
+        None,
+    ));
+    send(s.get_initiative(p, i));
+    send(s.list_initiatives(p, None, &all));
+    send(s.update_initiative(p, i, InitiativePatch::default(), None));
+    send(s.archive_initiative(p, i, None));
+    send(s.create_project_idea(
+        p,
+        m,
+        NewProjectIdea {
+            working_group: g,
+            title: title(),
+            description: d(),
+            challenges: vec![],
+            initiatives: vec![],
+            partners: vec![],
+            visibility: Visibility::Draft,
+        },
+        None,
+    ));
+    send(s.get_project_idea(p, idea));
+    send(s.list_project_ideas(p, None, &all));
+    send(s.update_project_idea(p, idea, ProjectIdeaPatch::default(), None));
+    send(s.archive_project_idea(p, idea, None));
+    let target = Target::Initiative(i);
+    send(s.create_recommendation(
+        p,
+        m,
+        NewRecommendation { target, kind: RecommendationKind::Contact, body: body(), author_initiative: None },
+        None,
+    ));
+    send(s.get_recommendation(p, rec));
+    send(s.list_recommendations(p, None, &all));
+    send(s.update_recommendation(p, rec, RecommendationPatch::default(), None));
+    send(s.archive_recommendation(p, rec, None));
+    send(s.answer_recommendation(p, rec, NewAnswer { state: AnswerState::Adopted, note: note() }, None));
+    send(s.list_events(p, &all));
+    send(s.events_after(p.read_scope(), 0, 10, None, &[]));
+}

@@ -18,7 +18,13 @@ fn new(group: WorkingGroupId, title: &str, visibility: Visibility) -> NewInitiat
     }
 }
 
-async fn challenge(s: &Store, m: MunicipalityId, country: &str, g: WorkingGroupId, visibility: Visibility) -> ItemRef<ChallengeId> {
+async fn challenge(
+    s: &Store,
+    m: MunicipalityId,
+    country: &str,
+    g: WorkingGroupId,
+    visibility: Visibility,
+) -> ItemRef<ChallengeId> {
     let input = NewChallenge {
         working_group: g,
         title: Title::parse("title", "Low digital literacy").expect("title"),
@@ -51,10 +57,16 @@ async fn create_read_and_scope(backend: Backend) {
     let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
     seed::group(s, "Mobility", &[(banja_luka, "BA"), (tbilisi, "GE")]).await;
 
-    let shared = s.create_initiative(&staff("BA", mostar), mostar, new(g, "Help desk", Visibility::Shared), None).await.expect("create");
+    let shared = s
+        .create_initiative(&staff("BA", mostar), mostar, new(g, "Help desk", Visibility::Shared), None)
+        .await
+        .expect("create");
     assert_eq!(shared.status, InitiativeStatus::Planned);
     assert_eq!(shared.owner.country.as_str(), "BA");
-    let draft = s.create_initiative(&staff("BA", mostar), mostar, new(g, "Archive scan", Visibility::Draft), None).await.expect("draft");
+    let draft = s
+        .create_initiative(&staff("BA", mostar), mostar, new(g, "Archive scan", Visibility::Draft), None)
+        .await
+        .expect("draft");
 
     // A peer abroad in the group reads shared content, not drafts.
     assert_eq!(s.get_initiative(&staff("RS", nis), r(&shared)).await.expect("peer reads"), shared);
@@ -64,11 +76,17 @@ async fn create_read_and_scope(backend: Backend) {
     assert!(matches!(s.get_initiative(&observer("BA"), r(&draft)).await, Err(Error::PermissionDenied(_))));
     // Outside the group nothing is readable, not even from the owner's own country.
     for outsider in [staff("GE", tbilisi), staff("BA", banja_luka)] {
-        assert!(matches!(s.get_initiative(&outsider, r(&shared)).await, Err(Error::PermissionDenied(_))), "{outsider:?}");
-        assert!(matches!(s.get_initiative(&outsider, r(&draft)).await, Err(Error::PermissionDenied(_))), "{outsider:?}");
+        assert!(
+            matches!(s.get_initiative(&outsider, r(&shared)).await, Err(Error::PermissionDenied(_))),
+            "{outsider:?}"
+        );
+        assert!(
+            matches!(s.get_initiative(&outsider, r(&draft)).await, Err(Error::PermissionDenied(_))),
+            "{outsider:?}"
+        );
     }
-    let all = PageRequest::default();
-    let count = |p| async move { s.list_initiatives(&p, None, &all.clone()).await.expect("list").items.len() };
+    let all = &PageRequest::default();
+    let count = |p| async move { s.list_initiatives(&p, None, all).await.expect("list").items.len() };
     assert_eq!(count(staff("GE", tbilisi)).await, 0);
     assert_eq!(count(staff("BA", banja_luka)).await, 0);
     assert_eq!(count(staff("RS", nis)).await, 1);
@@ -76,7 +94,7 @@ async fn create_read_and_scope(backend: Backend) {
     assert_eq!(count(country_admin("BA")).await, 2);
     assert_eq!(count(staff("BA", mostar)).await, 2);
     assert_eq!(count(coordinator()).await, 2);
-    assert_eq!(s.list_initiatives(&staff("RS", nis), Some(nis), &all).await.expect("parent").items.len(), 0);
+    assert_eq!(s.list_initiatives(&staff("RS", nis), Some(nis), all).await.expect("parent").items.len(), 0);
     // Missing: NOT_FOUND for the owner, denied for others.
     let ghost = ItemRef { municipality: mostar, id: InitiativeId::parse("id", 999).expect("id") };
     assert!(matches!(s.get_initiative(&staff("BA", mostar), ghost).await, Err(Error::NotFound(_))));
@@ -104,13 +122,22 @@ async fn writing_never_crosses_a_country(backend: Backend) {
     assert_eq!(seed::count(s, "initiative_challenges").await, 0);
     assert_eq!(seed::count(s, "events").await, events);
 
-    let mine = s.create_initiative(&country_admin("BA"), mostar, input, None).await.expect("admin writes for its municipality");
+    let mine = s
+        .create_initiative(&country_admin("BA"), mostar, input, None)
+        .await
+        .expect("admin writes for its municipality");
     assert_eq!(seed::count(s, "events").await, events + 1);
     // Capability is decided before existence: a peer learns nothing.
     let ghost = ItemRef { municipality: mostar, id: InitiativeId::parse("id", 999).expect("id") };
     let patch = || InitiativePatch { title: Some(Title::parse("t", "y").expect("t")), ..Default::default() };
-    assert!(matches!(s.update_initiative(&staff("RS", nis), ghost, patch(), None).await, Err(Error::PermissionDenied(_))));
-    assert!(matches!(s.update_initiative(&staff("RS", nis), r(&mine), patch(), None).await, Err(Error::PermissionDenied(_))));
+    assert!(matches!(
+        s.update_initiative(&staff("RS", nis), ghost, patch(), None).await,
+        Err(Error::PermissionDenied(_))
+    ));
+    assert!(matches!(
+        s.update_initiative(&staff("RS", nis), r(&mine), patch(), None).await,
+        Err(Error::PermissionDenied(_))
+    ));
     assert!(matches!(s.archive_initiative(&staff("RS", nis), r(&mine), None).await, Err(Error::PermissionDenied(_))));
     assert!(matches!(s.update_initiative(&staff("BA", mostar), ghost, patch(), None).await, Err(Error::NotFound(_))));
     assert_eq!(s.get_initiative(&coordinator(), r(&mine)).await.expect("get").meta.version, 1);
@@ -152,7 +179,8 @@ async fn only_members_post_and_links_stay_in_the_group(backend: Backend) {
     assert!(reasons.windows(2).all(|w| w[0] == w[1]), "{reasons:?}");
     assert_eq!(seed::count(s, "initiatives").await, 0);
 
-    let ok = s.create_initiative(&p, mostar, with(vec![own_draft, peer_shared, peer_shared]), None).await.expect("links");
+    let ok =
+        s.create_initiative(&p, mostar, with(vec![own_draft, peer_shared, peer_shared]), None).await.expect("links");
     let mut linked = ok.challenges.clone();
     linked.sort_by_key(|c| c.id);
     assert_eq!(linked, vec![peer_shared, own_draft]);
@@ -177,23 +205,44 @@ async fn status_and_visibility_move_along_their_edges(backend: Backend) {
     assert_eq!(field_of(&res).map(|f| f.0).as_deref(), Some("initiative.status"), "{res:?}");
     let mut done = new(g, "done", Visibility::Shared);
     done.status = InitiativeStatus::Implemented;
-    assert_eq!(s.create_initiative(&p, mostar, done, None).await.expect("implemented").status, InitiativeStatus::Implemented);
+    assert_eq!(
+        s.create_initiative(&p, mostar, done, None).await.expect("implemented").status,
+        InitiativeStatus::Implemented
+    );
 
     let i = s.create_initiative(&p, mostar, new(g, "x", Visibility::Draft), None).await.expect("create");
     let to = |st| InitiativePatch { status: Some(st), ..Default::default() };
     let jump = s.update_initiative(&p, r(&i), to(InitiativeStatus::Implemented), None).await;
     assert!(matches!(jump, Err(Error::InvalidTransition { what: "initiative.status", .. })), "{jump:?}");
-    let going = s.update_initiative(&p, r(&i), to(InitiativeStatus::InProgress), Some(i.meta.etag())).await.expect("in progress");
+    let going = s
+        .update_initiative(&p, r(&i), to(InitiativeStatus::InProgress), Some(i.meta.etag()))
+        .await
+        .expect("in progress");
     assert_eq!(going.meta.version, 2);
     let stale = s.update_initiative(&p, r(&i), to(InitiativeStatus::Implemented), Some(i.meta.etag())).await;
     assert!(matches!(stale, Err(Error::StaleEtag(_))), "{stale:?}");
     let shared = s
-        .update_initiative(&p, r(&i), InitiativePatch { visibility: Some(Visibility::Shared), ..Default::default() }, Some(going.meta.etag()))
+        .update_initiative(
+            &p,
+            r(&i),
+            InitiativePatch { visibility: Some(Visibility::Shared), ..Default::default() },
+            Some(going.meta.etag()),
+        )
         .await
         .expect("share");
-    let unshare = s.update_initiative(&p, r(&i), InitiativePatch { visibility: Some(Visibility::Draft), ..Default::default() }, None).await;
+    let unshare = s
+        .update_initiative(
+            &p,
+            r(&i),
+            InitiativePatch { visibility: Some(Visibility::Draft), ..Default::default() },
+            None,
+        )
+        .await;
     assert!(matches!(unshare, Err(Error::InvalidTransition { what: "visibility", .. })), "{unshare:?}");
-    let implemented = s.update_initiative(&p, r(&i), to(InitiativeStatus::Implemented), Some(shared.meta.etag())).await.expect("implemented");
+    let implemented = s
+        .update_initiative(&p, r(&i), to(InitiativeStatus::Implemented), Some(shared.meta.etag()))
+        .await
+        .expect("implemented");
     assert_eq!(implemented.status, InitiativeStatus::Implemented);
 
     let archived = s.archive_initiative(&coordinator(), r(&i), Some(implemented.meta.etag())).await.expect("archive");
@@ -202,17 +251,38 @@ async fn status_and_visibility_move_along_their_edges(backend: Backend) {
     let again = s.archive_initiative(&p, r(&i), None).await.expect("archive twice");
     assert_eq!(again, archived);
     assert_eq!(seed::count(s, "events").await, events, "a second archive appends nothing");
-    let res = s.update_initiative(&p, r(&i), InitiativePatch { title: Some(Title::parse("t", "y").expect("t")), ..Default::default() }, None).await;
+    let res = s
+        .update_initiative(
+            &p,
+            r(&i),
+            InitiativePatch { title: Some(Title::parse("t", "y").expect("t")), ..Default::default() },
+            None,
+        )
+        .await;
     assert!(matches!(res, Err(Error::FailedPrecondition(_))), "{res:?}");
     // Archived initiatives leave default lists but stay as tombstones in updated-since lists.
     assert_eq!(s.list_initiatives(&p, None, &PageRequest::default()).await.expect("list").items.len(), 1);
     let since = PageRequest { filter: r#"update_time > "2000-01-01T00:00:00Z""#.into(), ..Default::default() };
     assert_eq!(s.list_initiatives(&p, None, &since).await.expect("list").items.len(), 2);
 
-    let kinds: Vec<String> = s.list_events(&coordinator(), &PageRequest::default()).await.expect("events").items.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = s
+        .list_events(&coordinator(), &PageRequest::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
         kinds,
-        ["initiative.created", "initiative.created", "initiative.updated", "initiative.updated", "initiative.updated", "initiative.archived"]
+        [
+            "initiative.created",
+            "initiative.created",
+            "initiative.updated",
+            "initiative.updated",
+            "initiative.updated",
+            "initiative.archived"
+        ]
     );
 }
 
@@ -224,7 +294,8 @@ async fn concurrent_updates_with_one_etag_let_one_through(backend: Backend) {
     let p = staff("BA", mostar);
     let i = s.create_initiative(&p, mostar, new(g, "x", Visibility::Shared), None).await.expect("create");
     let updates = (0..8).map(|n| {
-        let patch = InitiativePatch { title: Some(Title::parse("t", &format!("title {n}")).expect("t")), ..Default::default() };
+        let patch =
+            InitiativePatch { title: Some(Title::parse("t", &format!("title {n}")).expect("t")), ..Default::default() };
         s.update_initiative(&p, r(&i), patch, Some(i.meta.etag()))
     });
     let results = futures::future::join_all(updates).await;
@@ -248,8 +319,10 @@ async fn creates_are_idempotent(backend: Backend) {
     let other = s.create_initiative(&p, mostar, new(g, "y", Visibility::Shared), rid.as_ref()).await;
     assert!(matches!(other, Err(Error::RequestIdReused(_))), "{other:?}");
     let conc = RequestId::parse("conc").expect("rid");
-    let concurrent =
-        futures::future::join_all((0..10).map(|_| s.create_initiative(&p, mostar, new(g, "z", Visibility::Shared), conc.as_ref()))).await;
+    let concurrent = futures::future::join_all(
+        (0..10).map(|_| s.create_initiative(&p, mostar, new(g, "z", Visibility::Shared), conc.as_ref())),
+    )
+    .await;
     let ids: std::collections::HashSet<_> = concurrent.into_iter().map(|r| r.expect("concurrent create").id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(seed::count(s, "initiatives").await, 2);
@@ -278,8 +351,17 @@ async fn filters_select_and_reject(backend: Backend) {
     assert_eq!(n(format!("challenge != \"municipalities/{nis}/challenges/{}\"", c.id)).await, 1);
     assert_eq!(n(format!("challenge = \"municipalities/{mostar}/challenges/{}\"", c.id)).await, 0);
     assert_eq!(n(format!("working_group = \"workingGroups/{g}\" AND visibility = VISIBILITY_SHARED")).await, 2);
-    for bad in ["colour = red", "status = SOLVED", "challenge = 5", "challenge = \"municipalities/1/initiatives/2\"", "status > planned"] {
-        assert!(matches!(s.list_initiatives(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })), "{bad}");
+    for bad in [
+        "colour = red",
+        "status = SOLVED",
+        "challenge = 5",
+        "challenge = \"municipalities/1/initiatives/2\"",
+        "status > planned",
+    ] {
+        assert!(
+            matches!(s.list_initiatives(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })),
+            "{bad}"
+        );
     }
 }
 

@@ -19,7 +19,13 @@ fn new(group: WorkingGroupId, title: &str, visibility: Visibility) -> NewProject
     }
 }
 
-async fn challenge(s: &Store, m: MunicipalityId, country: &str, g: WorkingGroupId, visibility: Visibility) -> ItemRef<ChallengeId> {
+async fn challenge(
+    s: &Store,
+    m: MunicipalityId,
+    country: &str,
+    g: WorkingGroupId,
+    visibility: Visibility,
+) -> ItemRef<ChallengeId> {
     let input = NewChallenge {
         working_group: g,
         title: Title::parse("title", "City archives are not compatible").expect("title"),
@@ -31,7 +37,13 @@ async fn challenge(s: &Store, m: MunicipalityId, country: &str, g: WorkingGroupI
     ItemRef { municipality: m, id: c.id }
 }
 
-async fn initiative(s: &Store, m: MunicipalityId, country: &str, g: WorkingGroupId, visibility: Visibility) -> ItemRef<InitiativeId> {
+async fn initiative(
+    s: &Store,
+    m: MunicipalityId,
+    country: &str,
+    g: WorkingGroupId,
+    visibility: Visibility,
+) -> ItemRef<InitiativeId> {
     let input = NewInitiative {
         working_group: g,
         title: Title::parse("title", "Scanning the archive").expect("title"),
@@ -64,7 +76,8 @@ async fn create_read_and_scope(backend: Backend) {
     let tbilisi = seed::municipality(s, "Tbilisi", "GE").await;
     let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
     let p = staff("BA", mostar);
-    let shared = s.create_project_idea(&p, mostar, new(g, "e-archive", Visibility::Shared), None).await.expect("create");
+    let shared =
+        s.create_project_idea(&p, mostar, new(g, "e-archive", Visibility::Shared), None).await.expect("create");
     assert_eq!(shared.stage, ProjectStage::Idea);
     let draft = s.create_project_idea(&p, mostar, new(g, "open data", Visibility::Draft), None).await.expect("draft");
 
@@ -73,8 +86,14 @@ async fn create_read_and_scope(backend: Backend) {
     assert!(s.get_project_idea(&country_admin("BA"), r(&draft)).await.is_ok());
     assert!(matches!(s.get_project_idea(&observer("BA"), r(&draft)).await, Err(Error::PermissionDenied(_))));
     for outsider in [staff("GE", tbilisi), staff("BA", banja_luka)] {
-        assert!(matches!(s.get_project_idea(&outsider, r(&shared)).await, Err(Error::PermissionDenied(_))), "{outsider:?}");
-        assert!(matches!(s.get_project_idea(&outsider, r(&draft)).await, Err(Error::PermissionDenied(_))), "{outsider:?}");
+        assert!(
+            matches!(s.get_project_idea(&outsider, r(&shared)).await, Err(Error::PermissionDenied(_))),
+            "{outsider:?}"
+        );
+        assert!(
+            matches!(s.get_project_idea(&outsider, r(&draft)).await, Err(Error::PermissionDenied(_))),
+            "{outsider:?}"
+        );
     }
     let all = &PageRequest::default();
     let count = |p| async move { s.list_project_ideas(&p, None, all).await.expect("list").items.len() };
@@ -116,8 +135,14 @@ async fn denied_writes_change_nothing(backend: Backend) {
     let idea = s.create_project_idea(&staff("BA", mostar), mostar, input, rid.as_ref()).await.expect("create");
     let ghost = ItemRef { municipality: mostar, id: ProjectIdeaId::parse("id", 999).expect("id") };
     let step = || ProjectIdeaPatch { stage: Some(ProjectStage::Consolidated), ..Default::default() };
-    assert!(matches!(s.update_project_idea(&staff("RS", nis), ghost, step(), None).await, Err(Error::PermissionDenied(_))));
-    assert!(matches!(s.update_project_idea(&staff("RS", nis), r(&idea), step(), None).await, Err(Error::PermissionDenied(_))));
+    assert!(matches!(
+        s.update_project_idea(&staff("RS", nis), ghost, step(), None).await,
+        Err(Error::PermissionDenied(_))
+    ));
+    assert!(matches!(
+        s.update_project_idea(&staff("RS", nis), r(&idea), step(), None).await,
+        Err(Error::PermissionDenied(_))
+    ));
     assert!(matches!(s.archive_project_idea(&staff("RS", nis), r(&idea), None).await, Err(Error::PermissionDenied(_))));
     assert_eq!(seed::count(s, "events").await, events + 1);
 }
@@ -144,10 +169,22 @@ async fn links_and_partners_stay_in_the_group(backend: Backend) {
     let foreign_initiative = initiative(s, mostar, "BA", other, Visibility::Shared).await;
 
     for (bad, field) in [
-        (ProjectIdeaPatch { challenges: Some(vec![peer_draft_challenge]), ..Default::default() }, "project_idea.challenges[0]"),
-        (ProjectIdeaPatch { challenges: Some(vec![peer_challenge, foreign_challenge]), ..Default::default() }, "project_idea.challenges[1]"),
-        (ProjectIdeaPatch { initiatives: Some(vec![peer_draft_initiative]), ..Default::default() }, "project_idea.initiatives[0]"),
-        (ProjectIdeaPatch { initiatives: Some(vec![foreign_initiative]), ..Default::default() }, "project_idea.initiatives[0]"),
+        (
+            ProjectIdeaPatch { challenges: Some(vec![peer_draft_challenge]), ..Default::default() },
+            "project_idea.challenges[0]",
+        ),
+        (
+            ProjectIdeaPatch { challenges: Some(vec![peer_challenge, foreign_challenge]), ..Default::default() },
+            "project_idea.challenges[1]",
+        ),
+        (
+            ProjectIdeaPatch { initiatives: Some(vec![peer_draft_initiative]), ..Default::default() },
+            "project_idea.initiatives[0]",
+        ),
+        (
+            ProjectIdeaPatch { initiatives: Some(vec![foreign_initiative]), ..Default::default() },
+            "project_idea.initiatives[0]",
+        ),
         (ProjectIdeaPatch { partners: Some(vec![tbilisi]), ..Default::default() }, "project_idea.partners[0]"),
         (ProjectIdeaPatch { partners: Some(vec![nis, mostar]), ..Default::default() }, "project_idea.partners[1]"),
     ] {
@@ -171,13 +208,33 @@ async fn links_and_partners_stay_in_the_group(backend: Backend) {
     assert_eq!(s.get_project_idea(&staff("MK", skopje), r(&idea)).await.expect("partner reads"), idea);
 
     // Updates check new links the same way, and replace only what they name.
-    let res = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch { partners: Some(vec![tbilisi]), ..Default::default() }, None).await;
+    let res = s
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { partners: Some(vec![tbilisi]), ..Default::default() },
+            None,
+        )
+        .await;
     assert_eq!(field_of(&res).as_deref(), Some("project_idea.partners[0]"), "{res:?}");
     let res = s
-        .update_project_idea(&p, r(&idea), ProjectIdeaPatch { initiatives: Some(vec![peer_draft_initiative]), ..Default::default() }, None)
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { initiatives: Some(vec![peer_draft_initiative]), ..Default::default() },
+            None,
+        )
         .await;
     assert_eq!(field_of(&res).as_deref(), Some("project_idea.initiatives[0]"), "{res:?}");
-    let fewer = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch { partners: Some(vec![skopje]), ..Default::default() }, None).await.expect("partners");
+    let fewer = s
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { partners: Some(vec![skopje]), ..Default::default() },
+            None,
+        )
+        .await
+        .expect("partners");
     assert_eq!(fewer.partners, vec![skopje]);
     assert_eq!(fewer.challenges, vec![peer_challenge]);
     assert_eq!(fewer.initiatives, vec![peer_initiative]);
@@ -203,8 +260,23 @@ async fn stages_move_one_step_forward(backend: Backend) {
     assert!(matches!(back, Err(Error::InvalidTransition { .. })), "{back:?}");
     let stale = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch::default(), Some(idea.meta.etag())).await;
     assert!(matches!(stale, Err(Error::StaleEtag(_))), "{stale:?}");
-    let shared = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch { visibility: Some(Visibility::Shared), ..Default::default() }, None).await.expect("share");
-    let unshare = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch { visibility: Some(Visibility::Draft), ..Default::default() }, None).await;
+    let shared = s
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { visibility: Some(Visibility::Shared), ..Default::default() },
+            None,
+        )
+        .await
+        .expect("share");
+    let unshare = s
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { visibility: Some(Visibility::Draft), ..Default::default() },
+            None,
+        )
+        .await;
     assert!(matches!(unshare, Err(Error::InvalidTransition { what: "visibility", .. })), "{unshare:?}");
 
     let archived = s.archive_project_idea(&p, r(&idea), Some(shared.meta.etag())).await.expect("archive");
@@ -212,9 +284,17 @@ async fn stages_move_one_step_forward(backend: Backend) {
     let events = seed::count(s, "events").await;
     assert_eq!(s.archive_project_idea(&coordinator(), r(&idea), None).await.expect("twice"), archived);
     assert_eq!(seed::count(s, "events").await, events);
-    let res = s.update_project_idea(&p, r(&idea), ProjectIdeaPatch { title: Some(Title::parse("t", "y").expect("t")), ..Default::default() }, None).await;
+    let res = s
+        .update_project_idea(
+            &p,
+            r(&idea),
+            ProjectIdeaPatch { title: Some(Title::parse("t", "y").expect("t")), ..Default::default() },
+            None,
+        )
+        .await;
     assert!(matches!(res, Err(Error::FailedPrecondition(_))), "{res:?}");
-    let kinds: Vec<String> = s.list_events(&p, &PageRequest::default()).await.expect("events").items.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> =
+        s.list_events(&p, &PageRequest::default()).await.expect("events").items.into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.first().map(String::as_str), Some("project_idea.created"));
     assert_eq!(kinds.iter().filter(|k| *k == "project_idea.updated").count(), 4);
     assert_eq!(kinds.last().map(String::as_str), Some("project_idea.archived"));
@@ -237,7 +317,9 @@ async fn creates_are_idempotent(backend: Backend) {
     let other = s.create_project_idea(&p, mostar, new(g, "y", Visibility::Shared), rid.as_ref()).await;
     assert!(matches!(other, Err(Error::RequestIdReused(_))), "{other:?}");
     let conc = RequestId::parse("conc").expect("rid");
-    let concurrent = futures::future::join_all((0..10).map(|_| s.create_project_idea(&p, mostar, input.clone(), conc.as_ref()))).await;
+    let concurrent =
+        futures::future::join_all((0..10).map(|_| s.create_project_idea(&p, mostar, input.clone(), conc.as_ref())))
+            .await;
     let ids: std::collections::HashSet<_> = concurrent.into_iter().map(|r| r.expect("concurrent create").id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(seed::count(s, "project_ideas").await, 2);
@@ -255,9 +337,14 @@ async fn filters_select_and_reject(backend: Backend) {
     let mut with_nis = new(g, "a", Visibility::Shared);
     with_nis.partners = vec![nis];
     let a = s.create_project_idea(&staff("BA", mostar), mostar, with_nis, None).await.expect("a");
-    s.update_project_idea(&staff("BA", mostar), r(&a), ProjectIdeaPatch { stage: Some(ProjectStage::Consolidated), ..Default::default() }, None)
-        .await
-        .expect("step");
+    s.update_project_idea(
+        &staff("BA", mostar),
+        r(&a),
+        ProjectIdeaPatch { stage: Some(ProjectStage::Consolidated), ..Default::default() },
+        None,
+    )
+    .await
+    .expect("step");
     let mut with_skopje = new(g, "b", Visibility::Shared);
     with_skopje.partners = vec![skopje];
     s.create_project_idea(&staff("RS", nis), nis, with_skopje, None).await.expect("b");
@@ -270,7 +357,10 @@ async fn filters_select_and_reject(backend: Backend) {
     assert_eq!(n(format!("partner = \"municipalities/{mostar}\"")).await, 0);
     assert_eq!(n(r#"country = "BA""#.into()).await, 1);
     for bad in ["stage = done", "partner = 3", "partner > \"municipalities/1\"", "theme = x"] {
-        assert!(matches!(s.list_project_ideas(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })), "{bad}");
+        assert!(
+            matches!(s.list_project_ideas(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })),
+            "{bad}"
+        );
     }
 }
 

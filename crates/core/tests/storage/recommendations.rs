@@ -37,8 +37,20 @@ fn empty() -> Description {
     Description::parse("description", "").expect("description")
 }
 
-async fn challenge(s: &Store, p: &Principal, m: MunicipalityId, g: WorkingGroupId, visibility: Visibility) -> ItemRef<ChallengeId> {
-    let input = NewChallenge { working_group: g, title: title("Low digital literacy"), description: empty(), themes: Vec::new(), visibility };
+async fn challenge(
+    s: &Store,
+    p: &Principal,
+    m: MunicipalityId,
+    g: WorkingGroupId,
+    visibility: Visibility,
+) -> ItemRef<ChallengeId> {
+    let input = NewChallenge {
+        working_group: g,
+        title: title("Low digital literacy"),
+        description: empty(),
+        themes: Vec::new(),
+        visibility,
+    };
     ItemRef { municipality: m, id: s.create_challenge(p, m, input, None).await.expect("challenge").id }
 }
 
@@ -83,7 +95,10 @@ async fn flows_between_countries(backend: Backend) {
     let s = &db.store;
     let n = network(s).await;
     let c = challenge(s, &staff("RS", n.nis), n.nis, n.g, Visibility::Shared).await;
-    let rec = s.create_recommendation(&staff("BA", n.mostar), n.mostar, advice(Target::Challenge(c)), None).await.expect("recommend");
+    let rec = s
+        .create_recommendation(&staff("BA", n.mostar), n.mostar, advice(Target::Challenge(c)), None)
+        .await
+        .expect("recommend");
     assert_eq!((rec.working_group, rec.country.as_str(), rec.target_country.as_str()), (n.g, "BA", "RS"));
     assert_eq!(rec.target.municipality(), n.nis);
     assert_eq!(rec.answer, Answer { state: AnswerState::Unanswered, note: String::new(), answer_time: None });
@@ -91,21 +106,41 @@ async fn flows_between_countries(backend: Backend) {
     let events = seed::count(s, "events").await;
     let ack = || answer(AnswerState::Acknowledged, "Thank you, we will look at it");
     // The author, its admin, another member, an outsider and the coordinator cannot answer.
-    for p in [staff("BA", n.mostar), country_admin("BA"), staff("MK", n.skopje), staff("GE", n.tbilisi), observer("RS"), coordinator()] {
+    for p in [
+        staff("BA", n.mostar),
+        country_admin("BA"),
+        staff("MK", n.skopje),
+        staff("GE", n.tbilisi),
+        observer("RS"),
+        coordinator(),
+    ] {
         let res = s.answer_recommendation(&p, r(&rec), ack(), None).await;
         assert!(matches!(res, Err(Error::PermissionDenied(_))), "{p:?}: {res:?}");
+    }
+    // Someone who cannot read the recommendation does not even learn who receives it.
+    match s.answer_recommendation(&staff("GE", n.tbilisi), r(&rec), ack(), None).await {
+        Err(Error::PermissionDenied(msg)) => assert!(!msg.contains(&format!("municipalities/{}", n.nis)), "{msg}"),
+        other => panic!("{other:?}"),
     }
     let res = s.answer_recommendation(&staff("RS", n.nis), r(&rec), answer(AnswerState::Unanswered, ""), None).await;
     assert_eq!(invalid(&res).0, "state");
     assert_eq!(seed::count(s, "events").await, events);
 
-    let acked = s.answer_recommendation(&staff("RS", n.nis), r(&rec), ack(), Some(rec.meta.etag())).await.expect("receiver answers");
+    let acked = s
+        .answer_recommendation(&staff("RS", n.nis), r(&rec), ack(), Some(rec.meta.etag()))
+        .await
+        .expect("receiver answers");
     assert_eq!(acked.answer.state, AnswerState::Acknowledged);
     assert_eq!(acked.answer.note, "Thank you, we will look at it");
     assert!(acked.answer.answer_time.is_some());
-    let stale = s.answer_recommendation(&country_admin("RS"), r(&rec), answer(AnswerState::Adopted, ""), Some(rec.meta.etag())).await;
+    let stale = s
+        .answer_recommendation(&country_admin("RS"), r(&rec), answer(AnswerState::Adopted, ""), Some(rec.meta.etag()))
+        .await;
     assert!(matches!(stale, Err(Error::StaleEtag(_))), "{stale:?}");
-    let adopted = s.answer_recommendation(&country_admin("RS"), r(&rec), answer(AnswerState::Adopted, "Piloting it"), None).await.expect("admin answers");
+    let adopted = s
+        .answer_recommendation(&country_admin("RS"), r(&rec), answer(AnswerState::Adopted, "Piloting it"), None)
+        .await
+        .expect("admin answers");
     assert_eq!(adopted.answer.state, AnswerState::Adopted);
     let declined = s.answer_recommendation(&staff("RS", n.nis), r(&rec), answer(AnswerState::Declined, ""), None).await;
     assert!(matches!(declined, Err(Error::InvalidTransition { .. })), "{declined:?}");
@@ -132,7 +167,12 @@ async fn targets_are_shared_items_of_a_peer_in_the_group(backend: Backend) {
 
     // Drafts, missing and misnamed items, and items the author cannot read all look the same.
     let mut reasons = Vec::new();
-    for (p, author, target) in [(&ba, n.mostar, draft), (&ba, n.mostar, missing), (&ba, n.mostar, misnamed), (&staff("GE", n.tbilisi), n.tbilisi, shared)] {
+    for (p, author, target) in [
+        (&ba, n.mostar, draft),
+        (&ba, n.mostar, missing),
+        (&ba, n.mostar, misnamed),
+        (&staff("GE", n.tbilisi), n.tbilisi, shared),
+    ] {
         let res = s.create_recommendation(p, author, advice(Target::Challenge(target)), None).await;
         let (field, reason) = invalid(&res);
         assert_eq!(field, "recommendation.target");
@@ -176,10 +216,16 @@ async fn targets_are_shared_items_of_a_peer_in_the_group(backend: Backend) {
 
     let mut input = advice(Target::Challenge(shared));
     input.author_initiative = Some(mine);
-    let rec = s.create_recommendation(&country_admin("BA"), n.mostar, input, None).await.expect("admin recommends for Mostar");
+    let rec = s
+        .create_recommendation(&country_admin("BA"), n.mostar, input, None)
+        .await
+        .expect("admin recommends for Mostar");
     assert_eq!(rec.author_initiative, Some(mine));
     assert_eq!(rec.target, Target::Challenge(shared));
-    let on_initiative = s.create_recommendation(&ba, n.mostar, advice(Target::Initiative(theirs)), None).await.expect("initiative target");
+    let on_initiative = s
+        .create_recommendation(&ba, n.mostar, advice(Target::Initiative(theirs)), None)
+        .await
+        .expect("initiative target");
     assert_eq!(on_initiative.target.kind(), "initiative");
     let idea = s
         .create_project_idea(
@@ -199,7 +245,12 @@ async fn targets_are_shared_items_of_a_peer_in_the_group(backend: Backend) {
         .await
         .expect("idea");
     let on_idea = s
-        .create_recommendation(&ba, n.mostar, advice(Target::ProjectIdea(ItemRef { municipality: n.nis, id: idea.id })), None)
+        .create_recommendation(
+            &ba,
+            n.mostar,
+            advice(Target::ProjectIdea(ItemRef { municipality: n.nis, id: idea.id })),
+            None,
+        )
         .await
         .expect("project idea target");
     assert_eq!(on_idea.target.kind(), "project_idea");
@@ -257,10 +308,23 @@ async fn only_the_author_edits_and_only_until_answered(backend: Backend) {
     assert!(matches!(res, Err(Error::FailedPrecondition(_))), "{res:?}");
     // edited, answered, created, archived
     assert_eq!(seed::count(s, "events").await, events + 4);
-    let kinds: Vec<String> = s.list_events(&coordinator(), &PageRequest::default()).await.expect("events").items.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = s
+        .list_events(&coordinator(), &PageRequest::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
         kinds[kinds.len() - 5..],
-        ["recommendation.created", "recommendation.updated", "recommendation.answered", "recommendation.created", "recommendation.archived"]
+        [
+            "recommendation.created",
+            "recommendation.updated",
+            "recommendation.answered",
+            "recommendation.created",
+            "recommendation.archived"
+        ]
     );
 }
 
@@ -269,7 +333,10 @@ async fn the_parties_and_the_group_read(backend: Backend) {
     let s = &db.store;
     let n = network(s).await;
     let c = challenge(s, &staff("RS", n.nis), n.nis, n.g, Visibility::Shared).await;
-    let rec = s.create_recommendation(&staff("BA", n.mostar), n.mostar, advice(Target::Challenge(c)), None).await.expect("recommend");
+    let rec = s
+        .create_recommendation(&staff("BA", n.mostar), n.mostar, advice(Target::Challenge(c)), None)
+        .await
+        .expect("recommend");
     let readers = [
         staff("BA", n.mostar),
         staff("RS", n.nis),
@@ -292,7 +359,10 @@ async fn the_parties_and_the_group_read(backend: Backend) {
     let ghost = ItemRef { municipality: n.mostar, id: RecommendationId::parse("id", 999).expect("id") };
     assert!(matches!(s.get_recommendation(&staff("BA", n.mostar), ghost).await, Err(Error::NotFound(_))));
     assert!(matches!(s.get_recommendation(&staff("RS", n.nis), ghost).await, Err(Error::PermissionDenied(_))));
-    assert!(matches!(s.answer_recommendation(&staff("RS", n.nis), ghost, answer(AnswerState::Adopted, ""), None).await, Err(Error::PermissionDenied(_))));
+    assert!(matches!(
+        s.answer_recommendation(&staff("RS", n.nis), ghost, answer(AnswerState::Adopted, ""), None).await,
+        Err(Error::PermissionDenied(_))
+    ));
     let misnamed = ItemRef { municipality: n.nis, id: rec.id };
     assert!(s.get_recommendation(&coordinator(), misnamed).await.is_err());
 }
@@ -312,10 +382,13 @@ async fn filters_select_and_reject(backend: Backend) {
     let mut suggestion = advice(Target::Challenge(mostar_challenge));
     suggestion.kind = RecommendationKind::Suggestion;
     s.create_recommendation(&rs, n.nis, suggestion, None).await.expect("c");
-    s.answer_recommendation(&rs, r(&a), answer(AnswerState::Declined, "We already do this"), None).await.expect("answer");
+    s.answer_recommendation(&rs, r(&a), answer(AnswerState::Declined, "We already do this"), None)
+        .await
+        .expect("answer");
 
     let q = |f: &str| PageRequest { filter: f.into(), ..Default::default() };
-    let count = |f: String| async move { s.list_recommendations(&coordinator(), None, &q(&f)).await.expect(&f).items.len() };
+    let count =
+        |f: String| async move { s.list_recommendations(&coordinator(), None, &q(&f)).await.expect(&f).items.len() };
     assert_eq!(count(format!("target_municipality = \"municipalities/{}\"", n.nis)).await, 2);
     assert_eq!(count(format!("target_municipality = \"municipalities/{}\"", n.mostar)).await, 1);
     assert_eq!(count(format!("target_municipality != \"municipalities/{}\"", n.nis)).await, 1);
@@ -330,7 +403,14 @@ async fn filters_select_and_reject(backend: Backend) {
     assert_eq!(count("answer_state = declined".into()).await, 1);
     assert_eq!(count(format!("working_group = \"workingGroups/{}\"", n.g)).await, 3);
     assert_eq!(count(r#"create_time > "2000-01-01T00:00:00Z""#.into()).await, 3);
-    assert_eq!(s.list_recommendations(&coordinator(), Some(n.skopje), &PageRequest::default()).await.expect("parent").items.len(), 1);
+    assert_eq!(
+        s.list_recommendations(&coordinator(), Some(n.skopje), &PageRequest::default())
+            .await
+            .expect("parent")
+            .items
+            .len(),
+        1
+    );
     for bad in [
         "visibility = shared",
         "target = \"municipalities/1/workshops/2\"",
@@ -340,7 +420,10 @@ async fn filters_select_and_reject(backend: Backend) {
         "target_municipality = 5",
         "target_country > RS",
     ] {
-        assert!(matches!(s.list_recommendations(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })), "{bad}");
+        assert!(
+            matches!(s.list_recommendations(&coordinator(), None, &q(bad)).await, Err(Error::InvalidInput { .. })),
+            "{bad}"
+        );
     }
 }
 
@@ -370,8 +453,10 @@ async fn denied_and_repeated_creates_change_nothing(backend: Backend) {
     let reused = s.create_recommendation(&p, n.mostar, different, rid.as_ref()).await;
     assert!(matches!(reused, Err(Error::RequestIdReused(_))), "{reused:?}");
     let conc = RequestId::parse("conc").expect("rid");
-    let concurrent =
-        futures::future::join_all((0..10).map(|_| s.create_recommendation(&p, n.mostar, advice(Target::Challenge(c)), conc.as_ref()))).await;
+    let concurrent = futures::future::join_all(
+        (0..10).map(|_| s.create_recommendation(&p, n.mostar, advice(Target::Challenge(c)), conc.as_ref())),
+    )
+    .await;
     let ids: std::collections::HashSet<_> = concurrent.into_iter().map(|r| r.expect("concurrent create").id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(seed::count(s, "recommendations").await, 2);
