@@ -56,7 +56,9 @@ pub struct Builder {
     keepalive: Option<(Duration, Duration)>,
     retry: RetryPolicy,
     #[cfg(feature = "tls")]
-    tls: Option<tonic::transport::ClientTlsConfig>,
+    tls_ca_pem: Option<Vec<u8>>,
+    #[cfg(feature = "tls")]
+    tls_domain: Option<String>,
 }
 
 impl Builder {
@@ -69,7 +71,9 @@ impl Builder {
             keepalive: Some((Duration::from_secs(30), Duration::from_secs(20))),
             retry: RetryPolicy::default(),
             #[cfg(feature = "tls")]
-            tls: None,
+            tls_ca_pem: None,
+            #[cfg(feature = "tls")]
+            tls_domain: None,
         }
     }
 
@@ -126,9 +130,8 @@ impl Builder {
     /// Trust this PEM-encoded CA (instead of the public web PKI roots) for an
     /// `https://` endpoint. Needs the `tls` feature.
     #[cfg(feature = "tls")]
-    pub fn tls_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        let cert = tonic::transport::Certificate::from_pem(pem);
-        self.tls = Some(self.tls.take().unwrap_or_default().ca_certificate(cert));
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_ca_pem = Some(pem.into());
         self
     }
 
@@ -136,7 +139,7 @@ impl Builder {
     /// endpoint's host. Needs the `tls` feature.
     #[cfg(feature = "tls")]
     pub fn tls_domain(mut self, domain: impl Into<String>) -> Self {
-        self.tls = Some(self.tls.take().unwrap_or_default().domain_name(domain));
+        self.tls_domain = Some(domain.into());
         self
     }
 
@@ -151,12 +154,8 @@ impl Builder {
         }
         let https = endpoint.uri().scheme_str() == Some("https");
         #[cfg(feature = "tls")]
-        if https || self.tls.is_some() {
-            let tls = match self.tls.clone() {
-                Some(tls) => tls,
-                None => tonic::transport::ClientTlsConfig::new().with_webpki_roots(),
-            };
-            endpoint = endpoint.tls_config(tls)?;
+        if https || self.tls_ca_pem.is_some() || self.tls_domain.is_some() {
+            endpoint = endpoint.tls_config(self.tls_config()?)?;
         }
         #[cfg(not(feature = "tls"))]
         if https {
@@ -166,6 +165,24 @@ impl Builder {
             )));
         }
         Ok(endpoint)
+    }
+
+    #[cfg(feature = "tls")]
+    fn tls_config(&self) -> Result<tonic::transport::ClientTlsConfig, Error> {
+        use tonic::transport::{Certificate, ClientTlsConfig};
+        let mut tls = ClientTlsConfig::new();
+        tls = match &self.tls_ca_pem {
+            // tonic would accept anything here and fail only at the handshake.
+            Some(pem) if !pem.windows(11).any(|w| w == b"-----BEGIN ") => {
+                return Err(Error::InvalidRequest("the CA certificate is not PEM".into()));
+            }
+            Some(pem) => tls.ca_certificate(Certificate::from_pem(pem)),
+            None => tls.with_webpki_roots(),
+        };
+        if let Some(domain) = &self.tls_domain {
+            tls = tls.domain_name(domain.clone());
+        }
+        Ok(tls)
     }
 
     /// Connect now; fails if the server cannot be reached.

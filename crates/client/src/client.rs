@@ -136,3 +136,39 @@ accessors! {
     /// `peerlab.v1.ReportService`.
     reports => report_service_client::ReportServiceClient;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[tokio::test]
+    async fn a_lazy_client_needs_no_server_and_its_calls_are_send() {
+        let client = Client::builder("http://127.0.0.1:9").connect_lazy();
+        let Ok(client) = client else { panic!("a lazy connect only checks the configuration") };
+        assert_send(&client.get_challenge("municipalities/1/challenges/1"));
+        assert_send(&client.create_challenge("municipalities/1", pb::Challenge::default(), None));
+        assert_send(&client.answer_recommendation("n", pb::AnswerState::Adopted, "", None));
+        assert_send(&client.challenges_stream(pb::ListChallengesRequest::default()));
+        assert_send(&client.export_events(pb::ExportEventsRequest::default()));
+    }
+
+    #[tokio::test]
+    async fn bad_endpoints_fail_before_any_call() {
+        let err = Client::builder("not a uri").connect_lazy().err();
+        assert!(matches!(err, Some(Error::Transport(_))), "{err:?}");
+        #[cfg(not(feature = "tls"))]
+        {
+            let err = Client::builder("https://peerlab.example").connect_lazy().err();
+            assert!(matches!(&err, Some(Error::InvalidRequest(m)) if m.contains("`tls` feature")), "{err:?}");
+        }
+        #[cfg(feature = "tls")]
+        {
+            let web_pki = Client::builder("https://peerlab.example").connect_lazy();
+            assert!(web_pki.is_ok(), "{:?}", web_pki.err());
+            let not_a_ca = Client::builder("https://peerlab.example").tls_ca_pem("no PEM here").connect_lazy().err();
+            assert!(not_a_ca.is_some(), "a CA that is not PEM is refused");
+        }
+    }
+}

@@ -47,10 +47,10 @@ macro_rules! standard_methods {
             }
 
             #[doc = concat!(
-                        "Change the fields of `", stringify!($field), "` named in `update_mask`; `",
-                        stringify!($field), ".name` says which ", $noun, ". Retried only when `",
-                        stringify!($field), ".etag` is set (see [`crate::RetryPolicy`])."
-                    )]
+                                "Change the fields of `", stringify!($field), "` named in `update_mask`; `",
+                                stringify!($field), ".name` says which ", $noun, ". Retried only when `",
+                                stringify!($field), ".etag` is set (see [`crate::RetryPolicy`])."
+                            )]
             pub async fn $update(
                 &self,
                 $field: pb::$resource,
@@ -65,9 +65,9 @@ macro_rules! standard_methods {
             }
 
             #[doc = concat!(
-                        "Archive a ", $noun, " (soft delete), if `etag` is given only at that version. ",
-                        "Retried only with an etag."
-                    )]
+                                "Archive a ", $noun, " (soft delete), if `etag` is given only at that version. ",
+                                "Retried only with an etag."
+                            )]
             pub async fn $delete(&self, name: impl Into<String>, etag: Option<String>) -> Result<pb::$resource, Error> {
                 let etag = etag.unwrap_or_default();
                 let replay = Replay::guarded_by(&etag);

@@ -16,20 +16,26 @@ use crate::report::ReportVerb;
 #[command(name = "peerlab-cli", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// The peerlab server.
-    #[arg(long, global = true, env = "PEERLAB_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "PEERLAB_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub endpoint: String,
     /// Bearer token (a JWT) to call with.
-    #[arg(long, global = true, env = "PEERLAB_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, help_heading = "Global options", env = "PEERLAB_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// How to print results.
-    #[arg(long, short, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short, global = true, help_heading = "Global options", value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// Deadline of each call attempt, in seconds.
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, global = true, help_heading = "Global options", default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
     /// PEM file of the CA that signed the server's certificate (https endpoints).
     #[cfg(feature = "tls")]
-    #[arg(long, global = true, env = "PEERLAB_CA_CERT", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = "Global options", env = "PEERLAB_CA_CERT", value_name = "FILE")]
     pub ca_cert: Option<std::path::PathBuf>,
     /// What to act on.
     #[command(subcommand)]

@@ -21,8 +21,8 @@ pub struct NewContent {
     #[arg(long)]
     pub title: String,
     /// Longer description.
-    #[arg(long, default_value = "")]
-    pub description: String,
+    #[arg(long)]
+    pub description: Option<String>,
     /// Keep it a draft, readable only by its municipality (default: shared).
     #[arg(long)]
     pub draft: bool,
@@ -243,7 +243,7 @@ content_command!(
     |c| pb::Challenge {
         working_group: c.new.working_group,
         title: c.new.title,
-        description: c.new.description,
+        description: c.new.description.unwrap_or_default(),
         themes: c.themes,
         ..Default::default()
     }
@@ -260,7 +260,7 @@ content_command!(
     |i| pb::Initiative {
         working_group: i.new.working_group,
         title: i.new.title,
-        description: i.new.description,
+        description: i.new.description.unwrap_or_default(),
         status: i.status.map(i32::from).unwrap_or_default(),
         challenges: i.challenges,
         ..Default::default()
@@ -278,7 +278,7 @@ content_command!(
     |p| pb::ProjectIdea {
         working_group: p.new.working_group,
         title: p.new.title,
-        description: p.new.description,
+        description: p.new.description.unwrap_or_default(),
         challenges: p.challenges,
         initiatives: p.initiatives,
         partners: p.partners,

@@ -52,7 +52,7 @@ fn render_api(error: &peerlab_client::Error) -> String {
     };
     while let Some(cause) = source {
         let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
+        if cause_text != "transport error" && !message.contains(&cause_text) {
             message = format!("{message}: {cause_text}");
         }
         source = cause.source();
@@ -64,14 +64,13 @@ fn render_api(error: &peerlab_client::Error) -> String {
     for (field, description) in error.field_violations() {
         text.push_str(&format!("  {field}: {description}\n"));
     }
-    if let Some(reason) = error.reason().filter(|r| !r.is_empty()) {
+    if let Some(reason) = error.reason().filter(|r| !r.is_empty() && r != error.code_name()) {
         text.push_str(&format!("  reason: {reason}\n"));
     }
     let hint = match error.code() {
         Code::Unimplemented => Some("the server does not offer this call yet"),
         Code::Unauthenticated => Some("pass a token with --token or PEERLAB_TOKEN"),
         Code::Unavailable => Some("is the server running at --endpoint / PEERLAB_ENDPOINT?"),
-        Code::Aborted => Some("the item changed meanwhile: get it again and retry with its new etag"),
         _ => None,
     };
     if let Some(hint) = hint {

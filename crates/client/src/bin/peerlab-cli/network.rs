@@ -111,8 +111,8 @@ pub struct CreateWorkingGroup {
     #[arg(long)]
     pub display_name: String,
     /// What the group is about.
-    #[arg(long, default_value = "")]
-    pub description: String,
+    #[arg(long)]
+    pub description: Option<String>,
     /// A theme tag (repeat for several).
     #[arg(long = "theme", value_name = "THEME")]
     pub themes: Vec<String>,
@@ -178,7 +178,7 @@ pub async fn working_groups(ctx: &Ctx, verb: WorkingGroupVerb) -> Result<(), Cli
         WorkingGroupVerb::Create(new) => {
             let group = pb::WorkingGroup {
                 display_name: new.display_name,
-                description: new.description,
+                description: new.description.unwrap_or_default(),
                 themes: new.themes,
                 start_date: Some(new.start_date),
                 end_date: Some(new.end_date),

@@ -84,8 +84,8 @@ pub struct AnswerRecommendation {
     #[arg(long, value_enum)]
     pub state: AnswerState,
     /// A note for the author, up to 5,000 characters.
-    #[arg(long, default_value = "")]
-    pub note: String,
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 /// `recommendations …`.
@@ -131,7 +131,7 @@ pub async fn run(ctx: &Ctx, verb: RecommendationVerb) -> Result<(), CliError> {
                 None => client.get_recommendation(&name).await?.etag,
             };
             let state = pb::AnswerState::try_from(i32::from(answer.state)).unwrap_or_default();
-            ctx.print(&client.answer_recommendation(name, state, answer.note, Some(etag)).await?)
+            ctx.print(&client.answer_recommendation(name, state, answer.note.unwrap_or_default(), Some(etag)).await?)
         }
         RecommendationVerb::Archive(target) => {
             ctx.print(&client.delete_recommendation(target.name, target.etag).await?)

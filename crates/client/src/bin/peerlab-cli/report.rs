@@ -129,7 +129,6 @@ impl Record for pb::CountryMetrics {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
