@@ -57,3 +57,8 @@ pub use peerlab_proto::google::r#type::Date;
 /// The generated `peerlab.v1` messages, enums and clients.
 pub use peerlab_proto::v1 as pb;
 pub use retry::RetryPolicy;
+
+/// The README's Rust example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -47,12 +47,11 @@ peerlab demo is ready on {endpoint} (tokens valid for 24 hours)
   export BA_ADMIN={admin}
   export MOSTAR_STAFF={staff}
 
-  # the coordinator's view of the network
-  PEERLAB_TOKEN=$COORDINATOR cargo run -q -p peerlab-client --bin peerlab-cli -- working-groups list
-  PEERLAB_TOKEN=$COORDINATOR cargo run -q -p peerlab-client --bin peerlab-cli -- challenges list --filter 'status = OPEN'
-  # Mostar's staff post a challenge and read their peers' recommendations
-  PEERLAB_TOKEN=$MOSTAR_STAFF cargo run -q -p peerlab-client --bin peerlab-cli -- challenges list --parent municipalities/{m}
-  PEERLAB_TOKEN=$MOSTAR_STAFF cargo run -q -p peerlab-client --bin peerlab-cli -- recommendations list --filter 'target_country = "BA"'
+  # peerlab-cli on your PATH: cargo build -p peerlab-client && export PATH="$PWD/target/debug:$PATH"
+  peerlab-cli --token "$COORDINATOR" working-groups list
+  peerlab-cli --token "$COORDINATOR" challenges list --filter 'status = OPEN'
+  peerlab-cli --token "$MOSTAR_STAFF" challenges list --parent municipalities/{m}
+  peerlab-cli --token "$MOSTAR_STAFF" recommendations list --filter 'target_country = "BA"'
 
   # grpcurl needs no proto files: the server offers reflection
   grpcurl -plaintext {addr} list
