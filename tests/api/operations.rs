@@ -12,8 +12,8 @@ async fn health_reports_serving_then_not_serving_on_shutdown(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = app.anonymous().await;
     let mut health = HealthClient::new(client.channel());
-    for service in ["", "peerlab.v1.ChallengeService"] {
-        let status = health.check(HealthCheckRequest { service: service.into() }).await.expect("health").into_inner().status;
+    for service in std::iter::once(&"").chain(peerlab_service::SERVICES) {
+        let status = health.check(HealthCheckRequest { service: service.to_string() }).await.expect("health").into_inner().status;
         assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
     app.stop().await;

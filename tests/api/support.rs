@@ -39,8 +39,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Like [`spawn_app`], letting the test adjust the configuration.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await;
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
+    let mut config = Config { listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")), ..Config::default() };
     config.database.url = db.url.clone();
     config.database.max_connections = 8;
     config.server.rate_limit_per_country_per_second = 0;

@@ -28,6 +28,18 @@ pub const MUNICIPALITIES: &[(&str, &str, &str)] = &[
     ("banja-luka", "Banja Luka", "BA"),
 ];
 
+/// A working group: (key, name, description, themes, start, end, members, workshops).
+pub type GroupRow<'a> = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'a [&'static str],
+    &'static [WorkshopRow],
+);
+
 /// The policy lab's members (the Digitalisation group has the first 19).
 pub const LAB_MEMBERS: &[&str] = &["sarajevo", "banja-luka", "mostar", "tuzla", "zenica"];
 
@@ -50,7 +62,10 @@ pub const LAB_WORKSHOPS: &[WorkshopRow] = &[
 ];
 
 /// (key, group ("dig" or "lab"), owner, title, themes, draft, status)
-pub const CHALLENGES: &[(&str, &str, &str, &str, &[&str], bool, &str)] = &[
+pub type ChallengeRow = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str], bool, &'static str);
+
+/// The challenges the article names, and others in the same spirit.
+pub const CHALLENGES: &[ChallengeRow] = &[
     ("software", "dig", "kutaisi", "Lack of software capacity", &["software", "skills"], false, "open"),
     ("documentation", "dig", "tuzla", "Time-consuming documentation of the digitisation process", &["digitisation", "process"], false, "open"),
     ("literacy", "dig", "elbasan", "Low digital literacy", &["digital-literacy", "inclusion"], false, "open"),
@@ -65,7 +80,10 @@ pub const CHALLENGES: &[(&str, &str, &str, &str, &[&str], bool, &str)] = &[
 ];
 
 /// (key, group, owner, title, status, challenges addressed)
-pub const INITIATIVES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+pub type InitiativeRow = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
+
+/// Initiatives, some planned and some implemented.
+pub const INITIATIVES: &[InitiativeRow] = &[
     ("register", "dig", "chisinau", "Unified citizen register", "implemented", &["citizen-data"]),
     ("app", "dig", "lviv", "Municipal services app", "implemented", &["eservices", "permits"]),
     ("seniors", "dig", "shkoder", "Digital literacy courses for seniors", "in_progress", &["literacy"]),
@@ -76,7 +94,19 @@ pub const INITIATIVES: &[(&str, &str, &str, &str, &str, &[&str])] = &[
 ];
 
 /// (key, group, owner, title, stage, challenges, initiatives, partners)
-pub const PROJECT_IDEAS: &[(&str, &str, &str, &str, &str, &[&str], &[&str], &[&str])] = &[
+pub type ProjectIdeaRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Project ideas at every stage, with partner municipalities.
+pub const PROJECT_IDEAS: &[ProjectIdeaRow] = &[
     ("toolkit", "dig", "tuzla", "Regional open-source e-services toolkit", "project_defined", &["documentation", "eservices"], &["open-source"], &["mostar", "zenica", "tirana"]),
     ("skills-hub", "dig", "elbasan", "Digital skills hub for citizens", "solution_defined", &["literacy"], &["seniors"], &["shkoder", "kumanovo"]),
     ("archive-standard", "dig", "nis", "Interoperable municipal archive standard", "consolidated", &["archives"], &["archive-pilot"], &["kragujevac", "batumi"]),

@@ -60,7 +60,8 @@ impl Loader<'_> {
             let m = self.store.create_municipality(&self.coordinator, input, rid("municipality", key)?.as_ref()).await?;
             self.municipalities.insert(key, (m.id, m.country));
         }
-        let groups: [(&str, &str, &str, &[&str], &str, &str, &[&str], &[data::WorkshopRow]); 2] = [
+        let digitalisation_members: Vec<&str> = data::MUNICIPALITIES[..19].iter().map(|m| m.0).collect();
+        let groups: [data::GroupRow; 2] = [
             (
                 "dig",
                 "Digitalisation Working Group",
@@ -68,7 +69,7 @@ impl Loader<'_> {
                 &["digitalisation", "e-services"],
                 "2021-09-21",
                 "2021-11-30",
-                &data::MUNICIPALITIES[..19].iter().map(|m| m.0).collect::<Vec<_>>(),
+                &digitalisation_members,
                 data::DIGITALISATION_WORKSHOPS,
             ),
             (
