@@ -13,6 +13,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::{MigrationTrait, async_trait};
 
 mod m20261122_000001_network;
+mod m20261122_000002_reports;
 
 /// The ordered list of peerlab migrations.
 pub struct Migrator;
@@ -20,6 +21,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_network::Migration)]
+        vec![Box::new(m20261122_000001_network::Migration), Box::new(m20261122_000002_reports::Migration)]
     }
 }

@@ -4,7 +4,6 @@
 use peerlab_client::pb;
 use peerlab_client::pb::event::Snapshot;
 use peerlab_testkit::Backend;
-use tonic::Code;
 
 use crate::support::spawn_app;
 use crate::working_groups::network;
@@ -93,15 +92,4 @@ async fn outsiders_do_not_see_the_groups_content(backend: Backend) {
     assert!(kinds(&all_events(&member, "").await).contains(&"challenge.created"));
 }
 
-async fn watching_is_not_there_yet(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let coordinator = app.client(&app.coordinator_token()).await;
-    let err = coordinator.feed().watch_events(pb::WatchEventsRequest::default()).await.expect_err("unimplemented");
-    assert_eq!(err.code(), Code::Unimplemented);
-}
-
-peerlab_testkit::on_both_backends!(
-    coordinators_read_every_write_in_order,
-    outsiders_do_not_see_the_groups_content,
-    watching_is_not_there_yet,
-);
+peerlab_testkit::on_both_backends!(coordinators_read_every_write_in_order, outsiders_do_not_see_the_groups_content);

@@ -15,7 +15,9 @@
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod model;
+pub mod report;
 pub mod store;
 
 pub use error::{Error, Result};

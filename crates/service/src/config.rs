@@ -208,6 +208,11 @@ pub struct ServerConfig {
     /// Empty means no cross-origin browser access: only same-origin pages and
     /// non-browser clients can call.
     pub cors_allowed_origins: Vec<String>,
+    /// WatchEvents sends a heartbeat after this long without a message.
+    pub feed_heartbeat_ms: u64,
+    /// A WatchEvents client that reads nothing for this long is ended with
+    /// `RESOURCE_EXHAUSTED` and the cursor to resume from.
+    pub feed_stall_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -219,6 +224,8 @@ impl Default for ServerConfig {
             rate_limit_per_country_per_second: 200,
             shutdown_grace_ms: 10_000,
             cors_allowed_origins: Vec::new(),
+            feed_heartbeat_ms: 15_000,
+            feed_stall_timeout_ms: 30_000,
         }
     }
 }
@@ -318,6 +325,8 @@ impl Config {
                 "server.concurrency_per_connection",
                 server.concurrency_per_connection as u64,
             ),
+            ("server.feed_heartbeat_ms", server.feed_heartbeat_ms),
+            ("server.feed_stall_timeout_ms", server.feed_stall_timeout_ms),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod feed;
 pub mod names;
 pub mod status;
 pub mod edge;

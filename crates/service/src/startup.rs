@@ -18,9 +18,9 @@ use peerlab_proto::v1::working_group_service_server::WorkingGroupServiceServer;
 use peerlab_proto::v1::workshop_service_server::WorkshopServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -32,6 +32,7 @@ use crate::api::{
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::edge::Edge;
+use crate::feed::{FeedSettings, Hub};
 use crate::trace;
 
 /// Every peerlab service name, for health and for tests.
@@ -117,6 +118,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application { addr, listener, config, store, verifier, stop } = self;
         let server_cfg = &config.server;
+        let hub = Hub::start(store.clone(), FeedSettings::from(server_cfg), stop.subscribe());
         let shared = Shared { store };
         let edge = Edge::new(verifier, server_cfg.rate_limit_per_country_per_second);
         let max = server_cfg.max_message_bytes;
@@ -183,12 +185,15 @@ impl Application {
                 edge.clone(),
             ))
             .add_service(InterceptedService::new(
-                FeedServiceServer::new(FeedApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                FeedServiceServer::new(FeedApi(shared.clone(), hub)).max_decoding_message_size(max).max_encoding_message_size(max),
                 edge.clone(),
             ));
 
         tracing::info!(%addr, "peerlab is serving");
-        let serve = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), draining);
+        // Without TCP_NODELAY, Nagle's algorithm meets the client's delayed
+        // ACK and holds small responses and stream messages ~40 ms.
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let serve = router.serve_with_incoming_shutdown(incoming, draining);
         tokio::pin!(serve);
         tokio::select! {
             res = &mut serve => res?,

@@ -10,6 +10,7 @@ mod entity;
 mod event;
 mod filter;
 mod initiative;
+mod live;
 mod lookup;
 mod membership;
 mod municipality;
@@ -28,7 +29,7 @@ use std::time::Duration;
 use peerlab_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 
 pub use filter::{Filter, Op, Term};
 pub use sea_orm::DbErr;
@@ -87,6 +88,10 @@ pub struct Store {
     /// turns lock contention inside SQLite (SQLITE_BUSY on upgrade) into an
     /// orderly queue in the process that owns the file.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The highest committed event id this process knows of ([`Store::committed`]).
+    committed: Arc<watch::Sender<i64>>,
+    /// Where the database is, for connections outside the pool (LISTEN).
+    url: Arc<str>,
 }
 
 impl Store {
@@ -118,13 +123,15 @@ impl Store {
             DatabaseBackend::Postgres => (db.clone(), None),
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, writer, write_lock })
+        let (committed, _) = watch::channel(0);
+        Ok(Store { db, writer, write_lock, committed: Arc::new(committed), url: options.url.into() })
     }
 
     /// Connect and apply pending migrations.
     pub async fn open(options: StoreOptions) -> Result<Self> {
         let store = Self::connect(options).await?;
         store.migrate().await?;
+        live::bump(&store.committed, store.last_event_id().await?);
         Ok(store)
     }
 

@@ -1,13 +1,15 @@
 //! Write transactions: one transaction per write, which also appends the
 //! write's event and, for creates, claims the request id.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement,
     TransactionTrait,
 };
 use sha2::{Digest, Sha256};
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedMutexGuard, watch};
 
 use super::Store;
 use super::entity::{event, request_id};
@@ -57,6 +59,7 @@ pub(crate) struct WriteTx {
     pub now: i64,
     actor: String,
     claim: Option<(String, String)>,
+    committed: Arc<watch::Sender<i64>>,
     _serial: Option<OwnedMutexGuard<()>>,
 }
 
@@ -78,7 +81,14 @@ impl Store {
             None => None,
         };
         let tx = self.writer.begin().await?;
-        Ok(WriteTx { tx, now: now_micros(), actor: actor.to_owned(), claim: None, _serial: serial })
+        Ok(WriteTx {
+            tx,
+            now: now_micros(),
+            actor: actor.to_owned(),
+            claim: None,
+            committed: self.committed.clone(),
+            _serial: serial,
+        })
     }
 }
 
@@ -135,13 +145,17 @@ impl WriteTx {
 
     /// Append the event and commit. On PostgreSQL an advisory lock taken
     /// just before the append makes event ids commit in order, so a reader
-    /// that has seen id N will never later find a smaller id appear.
+    /// that has seen id N will never later find a smaller id appear; a
+    /// NOTIFY sent with the id reaches the other replicas at commit. Once
+    /// committed, [`Store::committed`] moves to the new id.
     pub async fn commit(self, ev: NewEvent) -> Result<EventId> {
-        if self.tx.get_database_backend() == DatabaseBackend::Postgres {
+        let postgres = self.tx.get_database_backend() == DatabaseBackend::Postgres;
+        if postgres {
             self.tx
                 .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
                 .await?;
         }
+        crate::report::record(&self.tx, &ev.resource, &ev.snapshot).await?;
         let payload = serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         let row = event::ActiveModel {
             kind: Set(ev.kind.to_owned()),
@@ -156,7 +170,13 @@ impl WriteTx {
             ..Default::default()
         };
         let id = event::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
+        if postgres {
+            let notify = "SELECT pg_notify($1, $2)";
+            let values = [super::live::CHANNEL.into(), id.to_string().into()];
+            self.tx.execute(Statement::from_sql_and_values(DatabaseBackend::Postgres, notify, values)).await?;
+        }
         self.tx.commit().await?;
+        super::live::bump(&self.committed, id);
         Ok(EventId::from_db(id))
     }
 }

@@ -2,8 +2,10 @@
 
 mod challenges;
 mod events;
+mod feed;
 mod initiatives;
 mod migrations;
 mod network;
 mod project_ideas;
 mod recommendations;
+mod reports;

@@ -1,7 +1,5 @@
-//! `peerlab.v1.FeedService`: the event log as pages (the live stream
-//! arrives with the live feed).
-
-use std::pin::Pin;
+//! `peerlab.v1.FeedService`: the event log as pages, and as a live stream
+//! from the process's [`Hub`].
 
 use peerlab_proto::v1 as pb;
 use peerlab_proto::v1::feed_service_server::FeedService;
@@ -9,14 +7,15 @@ use tonic::{Request, Response, Status};
 
 use super::{OrStatus, Shared, principal};
 use crate::convert;
+use crate::feed::{Hub, WatchRequest, WatchStream};
 
-/// The event feed over gRPC.
+/// The event feed over gRPC: the shared state and the live feed.
 #[derive(Clone)]
-pub struct FeedApi(pub Shared);
+pub struct FeedApi(pub Shared, pub Hub);
 
 #[tonic::async_trait]
 impl FeedService for FeedApi {
-    type WatchEventsStream = Pin<Box<dyn futures::Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+    type WatchEventsStream = WatchStream;
 
     async fn list_events(
         &self,
@@ -34,8 +33,10 @@ impl FeedService for FeedApi {
 
     async fn watch_events(
         &self,
-        _req: Request<pb::WatchEventsRequest>,
+        req: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
-        Err(Status::unimplemented("WatchEvents arrives with the live feed"))
+        let p = principal(&req)?;
+        let watch = WatchRequest::parse(p.read_scope(), req.into_inner()).or_status()?;
+        Ok(Response::new(self.1.watch(watch)))
     }
 }

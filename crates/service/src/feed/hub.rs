@@ -1,0 +1,119 @@
+//! The [`Hub`]: one reader of the event log per process. Whenever the store
+//! signals a commit (its own, or another replica's through PostgreSQL), the
+//! hub reads the new events once and broadcasts them, in id order, to every
+//! open WatchEvents stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerlab_core::auth::ReadScope;
+use peerlab_core::model::Event;
+use peerlab_core::store::Store;
+use tokio::sync::{broadcast, watch};
+
+use super::FeedSettings;
+
+/// How many events the broadcast keeps for slow streams; a stream further
+/// behind than this catches up from the log instead.
+const BROADCAST: usize = 4096;
+/// Events read from the log per query.
+const BATCH: u64 = 1000;
+/// Read the log even without a signal this often, in case one was lost.
+const RESYNC: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The live feed of one process. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    pub(super) store: Store,
+    pub(super) settings: FeedSettings,
+    pub(super) stop: watch::Receiver<bool>,
+    events: broadcast::Sender<Arc<Event>>,
+    head: watch::Receiver<i64>,
+}
+
+impl Hub {
+    /// Start following the log of `store` (and, on PostgreSQL, the commits
+    /// of other replicas) until `stop` turns true.
+    pub fn start(store: Store, settings: FeedSettings, stop: watch::Receiver<bool>) -> Hub {
+        let (events, _) = broadcast::channel(BROADCAST);
+        let (head_tx, head) = watch::channel(0);
+        tokio::spawn(tail(store.clone(), events.clone(), head_tx, stop.clone()));
+        tokio::spawn({
+            let (store, mut stop) = (store.clone(), stop.clone());
+            async move {
+                tokio::select! {
+                    () = store.listen_for_events() => {}
+                    _ = stop.wait_for(|s| *s) => {}
+                }
+            }
+        });
+        Hub { store, settings, stop, events, head }
+    }
+
+    /// Live events from now on. Subscribe before reading the backlog, so
+    /// nothing committed in between is missed.
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    /// The highest event id broadcast so far (or known committed when the
+    /// hub started): every event up to it is committed.
+    pub(super) fn head(&self) -> i64 {
+        *self.head.borrow()
+    }
+}
+
+/// Read what the log gained whenever the store signals a commit, and
+/// broadcast it in order.
+async fn tail(
+    store: Store,
+    events: broadcast::Sender<Arc<Event>>,
+    head: watch::Sender<i64>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut committed = store.committed();
+    let mut backoff = Duration::from_millis(50);
+    let mut last = loop {
+        match store.last_event_id().await {
+            Ok(id) => break id,
+            Err(e) => tracing::warn!(error = %e, "live feed cannot read the log yet"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    };
+    head.send_replace(last);
+    loop {
+        committed.borrow_and_update();
+        match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
+            Ok(batch) => {
+                backoff = Duration::from_millis(50);
+                let full = batch.len() as u64 == BATCH;
+                for event in batch {
+                    last = event.id.get();
+                    // No receivers is fine: nobody is watching.
+                    let _ = events.send(Arc::new(event));
+                }
+                head.send_replace(last);
+                if full {
+                    continue;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "live feed cannot read the log");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                continue;
+            }
+        }
+        tokio::select! {
+            changed = committed.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(RESYNC) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

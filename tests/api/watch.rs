@@ -1,0 +1,209 @@
+//! FeedService.WatchEvents: backlog then live, filters, bad input,
+//! heartbeats and shutdown here; per-country scoping, resuming after a
+//! disconnect and stalled subscribers in the submodules.
+
+mod resume;
+mod scoping;
+mod stall;
+
+use std::time::{Duration, Instant};
+
+use pb::watch_events_response::Message;
+use peerlab_client::{Client, pb};
+use peerlab_testkit::Backend;
+use tonic::{Code, Status, Streaming};
+use tonic_types::StatusExt;
+
+use crate::municipalities::{add, fields};
+use crate::support::{spawn_app, spawn_app_with};
+use crate::working_groups::network;
+
+/// How long any single expected message may take.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub type Watch = Streaming<pb::WatchEventsResponse>;
+
+/// Open a stream.
+pub async fn watch(client: &Client, after_id: i64, working_group: &str, kinds: &[&str]) -> Watch {
+    let req = pb::WatchEventsRequest {
+        after_id,
+        working_group: working_group.into(),
+        kinds: kinds.iter().map(|k| k.to_string()).collect(),
+    };
+    client.feed().watch_events(req).await.unwrap_or_else(|e| panic!("watch: {e:?}")).into_inner()
+}
+
+/// The next message; `Err` when the stream ends with a status.
+pub async fn next(stream: &mut Watch) -> Result<Message, Status> {
+    match tokio::time::timeout(WAIT, stream.message()).await {
+        Ok(Ok(Some(pb::WatchEventsResponse { message: Some(m) }))) => Ok(m),
+        Ok(Ok(Some(_))) => panic!("an empty message"),
+        Ok(Ok(None)) => panic!("the stream ended without a status"),
+        Ok(Err(status)) => Err(status),
+        Err(_) => panic!("nothing arrived within {WAIT:?}"),
+    }
+}
+
+/// The next event, skipping heartbeats.
+pub async fn next_event(stream: &mut Watch) -> pb::Event {
+    loop {
+        match next(stream).await {
+            Ok(Message::Event(e)) => return e,
+            Ok(Message::Heartbeat(_)) => {}
+            Err(status) => panic!("stream ended: {status:?}"),
+        }
+    }
+}
+
+/// Events until (and including) the first with an id of at least `id`.
+pub async fn events_until(stream: &mut Watch, id: i64) -> Vec<pb::Event> {
+    let mut events = Vec::new();
+    while events.last().is_none_or(|e: &pb::Event| e.id < id) {
+        events.push(next_event(stream).await);
+    }
+    events
+}
+
+/// Every event `client` may list, oldest first.
+pub async fn listed(client: &Client) -> Vec<pb::Event> {
+    let mut events = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let req = pb::ListEventsRequest { page_size: 500, page_token, filter: String::new() };
+        let page = client.feed().list_events(req).await.unwrap_or_else(|e| panic!("list: {e:?}")).into_inner();
+        events.extend(page.events);
+        if page.next_page_token.is_empty() {
+            return events;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// Post a challenge of `owner` in `group` as `client`.
+pub async fn post(
+    client: &Client,
+    group: &str,
+    owner: impl std::fmt::Display,
+    title: &str,
+    draft: bool,
+) -> pb::Challenge {
+    post_long(client, group, owner, title, draft, "").await
+}
+
+/// [`post`] with a description.
+pub async fn post_long(
+    client: &Client,
+    group: &str,
+    owner: impl std::fmt::Display,
+    title: &str,
+    draft: bool,
+    description: &str,
+) -> pb::Challenge {
+    let visibility = if draft { pb::Visibility::Draft } else { pb::Visibility::Shared };
+    let challenge = pb::Challenge {
+        working_group: group.into(),
+        title: title.into(),
+        description: description.into(),
+        visibility: visibility.into(),
+        ..Default::default()
+    };
+    let req = pb::CreateChallengeRequest {
+        parent: format!("municipalities/{owner}"),
+        challenge: Some(challenge),
+        request_id: String::new(),
+    };
+    client.challenges().create_challenge(req).await.unwrap_or_else(|e| panic!("post {title}: {e:?}")).into_inner()
+}
+
+/// The `ErrorInfo` reason and `after_id` of a status that ends a stream.
+pub fn resume_info(status: &Status) -> (String, i64) {
+    let info = status.get_error_details().error_info().cloned().unwrap_or_else(|| panic!("no ErrorInfo: {status:?}"));
+    let after = info.metadata.get("after_id").and_then(|a| a.parse().ok()).unwrap_or_else(|| panic!("{info:?}"));
+    assert!(status.message().ends_with(&format!("resume with after_id = {after}")), "{status:?}");
+    (info.reason, after)
+}
+
+async fn backlog_then_live(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let net = network(&app).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let before = listed(&coordinator).await;
+    let last = before.last().map_or(0, |e| e.id);
+
+    let mut all = watch(&coordinator, 0, "", &[]).await;
+    assert_eq!(events_until(&mut all, last).await, before, "the backlog is the log");
+    let mut filtered = watch(&coordinator, 0, &net.group, &["membership.created", "challenge.created"]).await;
+
+    let ba = app.client(&app.staff_token("BA", net.mostar)).await;
+    let started = Instant::now();
+    let challenge = post(&ba, &net.group, net.mostar, "Low digital literacy", false).await;
+    let live = next_event(&mut all).await;
+    eprintln!("live delivery after a write started: {:?}", started.elapsed());
+    assert_eq!((live.kind.as_str(), live.resource.as_str()), ("challenge.created", challenge.name.as_str()));
+    assert_eq!(listed(&coordinator).await.last(), Some(&live), "live events are the log's");
+
+    let kinds: Vec<String> = events_until(&mut filtered, live.id).await.into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["membership.created", "membership.created", "challenge.created"]);
+    let mut resumed = watch(&coordinator, before[3].id, "", &[]).await;
+    assert_eq!(events_until(&mut resumed, live.id).await.len(), before.len() - 4 + 1);
+}
+
+async fn bad_requests_name_the_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let bad = pb::WatchEventsRequest {
+        after_id: -5,
+        working_group: "workingGroups/zero".into(),
+        kinds: vec!["challenge.created".into(), String::new(), "k.".repeat(40)],
+    };
+    let err = coordinator.feed().watch_events(bad).await.expect_err("invalid");
+    assert_eq!(fields(err), ["after_id", "working_group", "kinds[1]", "kinds[2]"]);
+    let many = pb::WatchEventsRequest { kinds: vec!["challenge.created".into(); 21], ..Default::default() };
+    assert_eq!(fields(coordinator.feed().watch_events(many).await.expect_err("too many")), ["kinds"]);
+    let anonymous = app.anonymous().await.feed().watch_events(pb::WatchEventsRequest::default()).await;
+    assert_eq!(anonymous.expect_err("no token").code(), Code::Unauthenticated);
+}
+
+async fn heartbeats_arrive_while_idle(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.server.feed_heartbeat_ms = 100).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    add(&coordinator, "Mostar", "BA").await;
+    let last = listed(&coordinator).await.last().map_or(0, |e| e.id);
+    let mut stream = watch(&coordinator, 0, "", &[]).await;
+    assert_eq!(next_event(&mut stream).await.id, last);
+    let started = Instant::now();
+    for _ in 0..3 {
+        match next(&mut stream).await {
+            Ok(Message::Heartbeat(h)) => {
+                assert_eq!(h.last_id, last);
+                assert!(h.time.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(190) && took < Duration::from_secs(5), "three heartbeats took {took:?}");
+}
+
+async fn shutdown_ends_streams_with_their_cursor(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    add(&coordinator, "Mostar", "BA").await;
+    let mut stream = watch(&coordinator, 0, "", &[]).await;
+    let seen = next_event(&mut stream).await;
+    let started = Instant::now();
+    let stopping = tokio::spawn(app.stop());
+    let status = next(&mut stream).await.expect_err("ended");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(resume_info(&status), ("SERVER_SHUTTING_DOWN".to_owned(), seen.id));
+    stopping.await.expect("stopped");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "an open stream held the shutdown for {took:?}");
+}
+
+peerlab_testkit::on_both_backends!(
+    backlog_then_live,
+    bad_requests_name_the_fields,
+    heartbeats_arrive_while_idle,
+    shutdown_ends_streams_with_their_cursor,
+);
