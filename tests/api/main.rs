@@ -2,6 +2,7 @@
 //! peerlab-client, on SQLite and PostgreSQL.
 
 mod challenges;
+mod client_watch;
 mod demo;
 mod feed;
 mod initiatives;

@@ -112,10 +112,26 @@ impl TestApp {
 
     /// Shut down gracefully and wait for the server to end.
     pub async fn stop(mut self) {
+        self.stop_server().await;
+    }
+
+    /// Shut the server down gracefully, keeping its database.
+    pub async fn stop_server(&mut self) {
         self.shutdown.trigger();
         if let Some(server) = self.server.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
         }
+    }
+
+    /// Start a server again on the same address and database (a restart).
+    pub async fn restart_server(&mut self) {
+        let mut config = Config { listen: self.addr, ..Config::default() };
+        config.database.url = self.db.url.clone();
+        config.auth.issuers = vec![self.dev.clone()];
+        config.server.rate_limit_per_country_per_second = 0;
+        let app = Application::build(config).await.unwrap_or_else(|e| panic!("rebuild: {e:#}"));
+        self.shutdown = app.shutdown_handle();
+        self.server = Some(tokio::spawn(app.run_until_stopped()));
     }
 }
 

@@ -51,6 +51,11 @@ impl Client {
         Client { auth: Auth(Credentials::Bearer(token.into())), ..self.clone() }
     }
 
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// The same connection with another retry policy.
     pub fn with_retry(&self, retry: RetryPolicy) -> Client {
         Client { retry, ..self.clone() }

@@ -47,6 +47,7 @@ mod error;
 mod paging;
 mod retry;
 mod rpc;
+mod watch;
 
 pub use builder::{Auth, Builder, Credentials};
 pub use client::{Authed, Client};

@@ -66,7 +66,7 @@ impl RetryPolicy {
         half + half.mul_f64(jitter)
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         self.delay(attempt, rand::random::<f64>())
     }
 }
