@@ -11,6 +11,8 @@ mod municipalities;
 mod operations;
 mod project_ideas;
 mod recommendations;
+mod reliability;
+mod reports;
 mod support;
 mod tokens;
 mod watch;

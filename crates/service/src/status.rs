@@ -2,7 +2,7 @@
 
 use peerlab_core::Error;
 use peerlab_core::error::FieldViolation;
-use sea_orm_err::is_unavailable;
+use peerlab_core::store::is_connection_error;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -49,7 +49,7 @@ pub fn to_status(e: Error) -> Status {
             ErrorDetails::with_error_info("ETAG_MISMATCH", "peerlab", []),
         ),
         Error::Database(db) => {
-            if is_unavailable(&db) {
+            if is_connection_error(&db) {
                 tracing::warn!(error = %db, "database unavailable");
                 Status::unavailable("the database is unavailable; retry later")
             } else {
@@ -80,13 +80,4 @@ pub fn unauthenticated(e: &AuthError) -> Status {
         e.to_string(),
         ErrorDetails::with_error_info(e.reason(), "peerlab", []),
     )
-}
-
-mod sea_orm_err {
-    use peerlab_core::store::DbErr;
-
-    /// Connection trouble the caller may retry, as opposed to a bug.
-    pub fn is_unavailable(e: &DbErr) -> bool {
-        matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
-    }
 }

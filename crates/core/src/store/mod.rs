@@ -164,3 +164,24 @@ impl Store {
         Ok(())
     }
 }
+
+/// Whether a database error means the database could not be reached (a
+/// dropped connection, a server restarting or failing over, an exhausted
+/// pool) rather than a fault in the request or in peerlab: the caller may
+/// retry later.
+pub fn is_connection_error(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match sqlx {
+        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and 57P (operator
+        // intervention: admin shutdown, crash shutdown, cannot connect now).
+        Sqlx::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}

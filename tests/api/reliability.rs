@@ -1,0 +1,336 @@
+//! Reliability at the API's edge: retried creates write once, abusive input
+//! is refused before it costs anything, and database failures reach callers
+//! as a plain "internal error" (or "unavailable") that tells them nothing of
+//! the SQL, the tables or the files behind it.
+
+use futures::future::join_all;
+use peerlab_client::{Client, RetryPolicy, pb};
+use peerlab_core::domain::{MunicipalityId, WorkingGroupId};
+use peerlab_core::store::Store;
+use peerlab_testkit::{Backend, seed};
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::Code;
+use tonic::metadata::{AsciiMetadataValue, KeyAndValueRef};
+
+use crate::support::{TestApp, spawn_app};
+
+async fn execute(store: &Store, sql: &str) {
+    let db = store.connection();
+    db.execute(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    let db = store.connection();
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|| panic!("{sql}: no row"));
+    row.try_get::<i64>("", "n").unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Rows of every table a challenge create writes to.
+async fn written(store: &Store) -> [i64; 4] {
+    let mut counts = [0; 4];
+    for (n, table) in counts.iter_mut().zip(["challenges", "challenge_themes", "events", "request_ids"]) {
+        *n = seed::count(store, table).await;
+    }
+    counts
+}
+
+/// Mostar (BA) in a working group, and a BA staff client acting for it.
+async fn mostar(app: &TestApp) -> (MunicipalityId, WorkingGroupId, Client) {
+    let s = &app.db.store;
+    let m = seed::municipality(s, "Mostar", "BA").await;
+    let g = seed::group(s, "Digitalisation", &[(m, "BA")]).await;
+    (m, g, app.client(&app.staff_token("BA", m)).await)
+}
+
+fn challenge(g: WorkingGroupId, title: &str) -> pb::Challenge {
+    pb::Challenge {
+        working_group: format!("workingGroups/{g}"),
+        title: title.into(),
+        themes: vec!["digital-literacy".into()],
+        ..Default::default()
+    }
+}
+
+fn fields(err: &peerlab_client::Error) -> Vec<String> {
+    err.field_violations().into_iter().map(|(field, _)| field).collect()
+}
+
+/// How many rows and `challenge.created` events the challenge `name`, titled `title`, has.
+async fn copies(store: &Store, title: &str, name: &str) -> (i64, i64) {
+    let rows = count(store, &format!("SELECT COUNT(*) AS n FROM challenges WHERE title = '{title}'")).await;
+    let events = format!("SELECT COUNT(*) AS n FROM events WHERE kind = 'challenge.created' AND resource = '{name}'");
+    (rows, count(store, &events).await)
+}
+
+async fn one_request_id_writes_one_challenge(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (m, g, ba) = mostar(&app).await;
+    let parent = format!("municipalities/{m}");
+
+    let mut names = Vec::new();
+    for _ in 0..10 {
+        let created =
+            ba.create_challenge(&parent, challenge(g, "In sequence"), Some("seq-1".into())).await.expect("create");
+        names.push(created.name);
+    }
+    names.dedup();
+    assert_eq!(names.len(), 1, "every retry answers with the first result: {names:?}");
+    assert_eq!(copies(&app.db.store, "In sequence", &names[0]).await, (1, 1));
+
+    let attempts = (0..10).map(|_| {
+        let (ba, parent) = (ba.clone(), parent.clone());
+        async move { ba.create_challenge(parent, challenge(g, "Concurrently"), Some("conc-1".into())).await }
+    });
+    let mut names: Vec<String> =
+        join_all(attempts).await.into_iter().map(|r| r.expect("concurrent create").name).collect();
+    names.dedup();
+    assert_eq!(names.len(), 1, "concurrent retries answer with one result: {names:?}");
+    assert_eq!(copies(&app.db.store, "Concurrently", &names[0]).await, (1, 1));
+
+    let before = written(&app.db.store).await;
+    let err = ba
+        .create_challenge(&parent, challenge(g, "Something else"), Some("seq-1".into()))
+        .await
+        .expect_err("reused id");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert_eq!(fields(&err), vec!["request_id"]);
+    assert_eq!(written(&app.db.store).await, before, "a reused request id writes nothing");
+}
+
+/// `n` shared challenges of `m`, inserted in one statement per 100.
+async fn insert_challenges(store: &Store, m: MunicipalityId, g: WorkingGroupId, n: usize) {
+    for start in (0..n).step_by(100) {
+        let rows: Vec<String> = (start..n.min(start + 100))
+            .map(|i| format!("({g}, {m}, 'BA', 'Bulk {i}', '', 'shared', 'open', 1, {i}, {i})"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO challenges (working_group_id, municipality_id, country, title, description, visibility, status, version, create_time, update_time) VALUES {}",
+            rows.join(", ")
+        );
+        execute(store, &sql).await;
+    }
+}
+
+fn list(page_size: i32, page_token: &str, filter: &str) -> pb::ListChallengesRequest {
+    pb::ListChallengesRequest {
+        parent: "municipalities/-".into(),
+        page_size,
+        page_token: page_token.into(),
+        filter: filter.into(),
+        show_archived: false,
+    }
+}
+
+async fn abusive_list_requests_are_bounded_or_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (m, g, ba) = mostar(&app).await;
+    insert_challenges(&app.db.store, m, g, 520).await;
+
+    let page = ba.list_challenges(list(1_000_000_000, "", "")).await.expect("a huge page size is coerced");
+    assert_eq!(page.challenges.len(), 500, "at most 500 per page");
+    assert!(!page.next_page_token.is_empty(), "and a token for the rest");
+    let rest = ba.list_challenges(list(1_000_000_000, &page.next_page_token, "")).await.expect("next page");
+    assert_eq!(rest.challenges.len(), 20);
+    assert!(rest.next_page_token.is_empty());
+
+    for (request, field) in [
+        (list(-1, "", ""), "page_size"),
+        (list(10, "garbage!!", ""), "page_token"),
+        (list(10, "", &format!("country = \"{}\"", "B".repeat(5_000))), "filter"),
+        (list(10, "", &"x".repeat(5_000)), "filter"),
+    ] {
+        let err = ba.list_challenges(request).await.expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument, "{field}: {err}");
+        assert_eq!(fields(&err), vec![field]);
+    }
+}
+
+async fn ten_thousand_themes_are_refused_and_nothing_is_written(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (m, g, ba) = mostar(&app).await;
+    let before = written(&app.db.store).await;
+    let themes = (0..10_000).map(|i| format!("theme-{i}")).collect();
+    let c = pb::Challenge { themes, ..challenge(g, "Too many themes") };
+    let err =
+        ba.create_challenge(format!("municipalities/{m}"), c, Some("themes-1".into())).await.expect_err("refused");
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    let violations = err.field_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].0, "challenge.themes");
+    assert!(violations[0].1.contains("at most 10"), "{violations:?}");
+    assert_eq!(written(&app.db.store).await, before, "nothing written");
+}
+
+async fn a_token_of_invalid_bytes_is_unauthenticated_and_harms_no_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, _, ba) = mostar(&app).await;
+    let mut raw = pb::challenge_service_client::ChallengeServiceClient::new(ba.channel());
+    for bytes in [&b"Bearer \xff\xfe"[..], b"Bearer \x80", b"\xff"] {
+        let mut request = tonic::Request::new(list(10, "", ""));
+        let value = AsciiMetadataValue::try_from(bytes).expect("HTTP allows these bytes in a header");
+        request.metadata_mut().insert("authorization", value);
+        let err = raw.list_challenges(request).await.expect_err("not a token");
+        assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
+    }
+    ba.list_challenges(list(10, "", "")).await.expect("the same connection still serves");
+    let other = app.client(&app.coordinator_token()).await;
+    other.list_challenges(list(10, "", "")).await.expect("another client is still served");
+}
+
+/// Words a status must never carry: SQL, table names, paths, driver names.
+const LEAKS: &[&str] = &[
+    "select",
+    "insert",
+    "delete from",
+    "update ",
+    "where",
+    "table",
+    "relation",
+    "challenge",
+    "sqlite",
+    "postgres",
+    "sqlx",
+    "database error",
+    ".db",
+    "/tmp",
+];
+
+/// INTERNAL "internal error" or UNAVAILABLE "...retry later", and nothing more.
+fn assert_tells_nothing(status: &tonic::Status, call: &str) {
+    let clean = matches!(
+        (status.code(), status.message()),
+        (Code::Internal, "internal error") | (Code::Unavailable, "the database is unavailable; retry later")
+    );
+    assert!(clean, "{call}: {:?} {:?}", status.code(), status.message());
+    let mut said = String::from_utf8_lossy(status.details()).to_lowercase();
+    for entry in status.metadata().iter() {
+        if let KeyAndValueRef::Ascii(key, value) = entry {
+            said.push_str(&format!(" {key}={}", value.to_str().unwrap_or_default().to_lowercase()));
+        }
+    }
+    for word in LEAKS {
+        assert!(!said.contains(word), "{call} leaks {word:?}: {said}");
+    }
+}
+
+fn status(err: peerlab_client::Error, call: &str) -> tonic::Status {
+    err.status().cloned().unwrap_or_else(|| panic!("{call}: no status: {err}"))
+}
+
+async fn database_errors_reach_callers_as_internal_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (m, g, ba) = mostar(&app).await;
+    let ba = ba.with_retry(RetryPolicy::never());
+    let parent = format!("municipalities/{m}");
+    let first = ba.create_challenge(&parent, challenge(g, "Before"), None).await.expect("create");
+    let store = &app.db.store;
+
+    execute(store, "DROP TABLE challenge_themes").await;
+    let before = [
+        seed::count(store, "challenges").await,
+        seed::count(store, "events").await,
+        seed::count(store, "request_ids").await,
+    ];
+    let err =
+        ba.create_challenge(&parent, challenge(g, "After"), Some("after-1".into())).await.expect_err("themes are gone");
+    assert_tells_nothing(&status(err, "CreateChallenge"), "CreateChallenge");
+    let after = [
+        seed::count(store, "challenges").await,
+        seed::count(store, "events").await,
+        seed::count(store, "request_ids").await,
+    ];
+    assert_eq!(after, before, "the failed create rolled back whole");
+    let err = ba.list_challenges(list(10, "", "")).await.expect_err("themes are gone");
+    assert_tells_nothing(&status(err, "ListChallenges"), "ListChallenges");
+
+    execute(store, "ALTER TABLE challenges RENAME TO challenges_elsewhere").await;
+    let err = ba.get_challenge(&first.name).await.expect_err("challenges are gone");
+    assert_tells_nothing(&status(err, "GetChallenge"), "GetChallenge");
+    let err = ba.list_challenges(list(10, "", "theme = \"x\"")).await.expect_err("challenges are gone");
+    assert_tells_nothing(&status(err, "ListChallenges"), "ListChallenges");
+}
+
+peerlab_testkit::on_both_backends!(
+    one_request_id_writes_one_challenge,
+    abusive_list_requests_are_bounded_or_refused,
+    ten_thousand_themes_are_refused_and_nothing_is_written,
+    a_token_of_invalid_bytes_is_unauthenticated_and_harms_no_one,
+    database_errors_reach_callers_as_internal_error,
+);
+
+/// Calls in flight while PostgreSQL drops the server's connections, and the
+/// calls right after: each fails cleanly or succeeds.
+async fn calls_under_connection_loss(ba: &Client, parent: &str, g: WorkingGroupId, round: usize) -> (usize, usize) {
+    let callers = (0..8).map(|caller| {
+        let (ba, parent) = (ba.clone(), parent.to_owned());
+        async move {
+            let mut results = Vec::new();
+            for i in 0..10 {
+                let title = format!("Load {round}.{caller}.{i}");
+                results.push(ba.create_challenge(&parent, challenge(g, &title), None).await.map(drop));
+                results.push(ba.list_challenges(list(50, "", "")).await.map(drop));
+            }
+            results
+        }
+    });
+    let results: Vec<_> = join_all(callers).await.into_iter().flatten().collect();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        let call = format!("round {round}: a call under connection loss");
+        assert_tells_nothing(err.status().unwrap_or_else(|| panic!("{call}: {err}")), &call);
+    }
+    (results.len(), failed)
+}
+
+/// PostgreSQL ends every connection of the server, under load: calls fail
+/// cleanly or succeed, and the pool recovers within a few calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lost_connections_fail_cleanly_and_recover() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    let (m, g, ba) = mostar(&app).await;
+    let ba = ba.with_retry(RetryPolicy::never());
+    let parent = format!("municipalities/{m}");
+    let first = ba.create_challenge(&parent, challenge(g, "Before"), None).await.expect("create");
+    let terminate = "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()";
+
+    for round in 0..3 {
+        let load = calls_under_connection_loss(&ba, &parent, g, round);
+        let end_connections = async {
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            let db = app.db.store.connection();
+            db.query_all(Statement::from_string(db.get_database_backend(), terminate)).await.expect("terminate")
+        };
+        let ((calls, failed), ended) = tokio::join!(load, end_connections);
+        assert!(!ended.is_empty(), "round {round}: the server had connections to end");
+        eprintln!("round {round}: {} connections ended; {failed} of {calls} calls in flight failed", ended.len());
+
+        let mut recovered = false;
+        for attempt in 0..5 {
+            let call = format!("round {round}, attempt {attempt} after the loss");
+            let results = [
+                ba.get_challenge(&first.name).await.map(drop),
+                ba.list_challenges(list(10, "", "")).await.map(drop),
+                ba.create_challenge(&parent, challenge(g, &format!("After {round}.{attempt}")), None).await.map(drop),
+            ];
+            recovered = results.iter().all(Result::is_ok);
+            for err in results.into_iter().filter_map(Result::err) {
+                assert_tells_nothing(&status(err, &call), &call);
+            }
+            if recovered {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(recovered, "round {round}: the pool never recovered");
+    }
+}
