@@ -14,6 +14,7 @@ use peerlab_proto::v1::membership_service_server::MembershipServiceServer;
 use peerlab_proto::v1::municipality_service_server::MunicipalityServiceServer;
 use peerlab_proto::v1::project_idea_service_server::ProjectIdeaServiceServer;
 use peerlab_proto::v1::recommendation_service_server::RecommendationServiceServer;
+use peerlab_proto::v1::report_service_server::ReportServiceServer;
 use peerlab_proto::v1::working_group_service_server::WorkingGroupServiceServer;
 use peerlab_proto::v1::workshop_service_server::WorkshopServiceServer;
 use tokio::net::TcpListener;
@@ -29,6 +30,7 @@ use crate::api::{
     ChallengeApi, FeedApi, InitiativeApi, MembershipApi, MunicipalityApi, ProjectIdeaApi, RecommendationApi, Shared,
     WorkingGroupApi, WorkshopApi,
 };
+use crate::api::ReportApi;
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::edge::Edge;
@@ -46,6 +48,7 @@ pub const SERVICES: &[&str] = &[
     "peerlab.v1.ProjectIdeaService",
     "peerlab.v1.RecommendationService",
     "peerlab.v1.FeedService",
+    "peerlab.v1.ReportService",
 ];
 
 /// A bound, ready-to-run server.
@@ -182,6 +185,10 @@ impl Application {
             ))
             .add_service(InterceptedService::new(
                 RecommendationServiceServer::new(RecommendationApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
+                edge.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                ReportServiceServer::new(ReportApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
                 edge.clone(),
             ))
             .add_service(InterceptedService::new(

@@ -72,7 +72,7 @@ pub(crate) async fn parts(
             .bind("?", c.country.as_str())
             .push(" AND first_delay IS NOT NULL")
             .group("working_group_id", group)
-            
+            .created_in("create_time", period)
             .bind(" ORDER BY first_delay LIMIT ?", if c.n % 2 == 1 { 1_i64 } else { 2 })
             .bind(" OFFSET ?", (c.n - 1) / 2)
             .all(conn)

@@ -8,6 +8,7 @@ mod membership;
 mod municipality;
 mod project_idea;
 mod recommendation;
+mod report;
 mod working_group;
 mod workshop;
 
@@ -18,6 +19,7 @@ pub use membership::MembershipApi;
 pub use municipality::MunicipalityApi;
 pub use project_idea::ProjectIdeaApi;
 pub use recommendation::RecommendationApi;
+pub use report::ReportApi;
 pub use working_group::WorkingGroupApi;
 pub use workshop::WorkshopApi;
 

@@ -13,6 +13,7 @@ mod membership;
 mod municipality;
 mod project_idea;
 mod recommendation;
+mod report;
 mod working_group;
 mod workshop;
 
@@ -24,5 +25,6 @@ pub use membership::*;
 pub use municipality::*;
 pub use project_idea::*;
 pub use recommendation::*;
+pub use report::*;
 pub use working_group::*;
 pub use workshop::*;
