@@ -143,6 +143,17 @@ impl Application {
             }
         };
 
+        // Every peerlab service gets the message size limits and the edge
+        // (authentication, rate limit); health and reflection do not.
+        macro_rules! guarded {
+            ($server:ident, $api:expr) => {
+                InterceptedService::new(
+                    $server::new($api).max_decoding_message_size(max).max_encoding_message_size(max),
+                    edge.clone(),
+                )
+            };
+        }
+
         let router = Server::builder()
             .accept_http1(true)
             .timeout(Duration::from_millis(server_cfg.request_timeout_ms))
@@ -155,46 +166,16 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(InterceptedService::new(
-                ChallengeServiceServer::new(ChallengeApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                MunicipalityServiceServer::new(MunicipalityApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                WorkingGroupServiceServer::new(WorkingGroupApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                MembershipServiceServer::new(MembershipApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                WorkshopServiceServer::new(WorkshopApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                InitiativeServiceServer::new(InitiativeApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                ProjectIdeaServiceServer::new(ProjectIdeaApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                RecommendationServiceServer::new(RecommendationApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                ReportServiceServer::new(ReportApi(shared.clone())).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ))
-            .add_service(InterceptedService::new(
-                FeedServiceServer::new(FeedApi(shared.clone(), hub)).max_decoding_message_size(max).max_encoding_message_size(max),
-                edge.clone(),
-            ));
+            .add_service(guarded!(ChallengeServiceServer, ChallengeApi(shared.clone())))
+            .add_service(guarded!(MunicipalityServiceServer, MunicipalityApi(shared.clone())))
+            .add_service(guarded!(WorkingGroupServiceServer, WorkingGroupApi(shared.clone())))
+            .add_service(guarded!(MembershipServiceServer, MembershipApi(shared.clone())))
+            .add_service(guarded!(WorkshopServiceServer, WorkshopApi(shared.clone())))
+            .add_service(guarded!(InitiativeServiceServer, InitiativeApi(shared.clone())))
+            .add_service(guarded!(ProjectIdeaServiceServer, ProjectIdeaApi(shared.clone())))
+            .add_service(guarded!(RecommendationServiceServer, RecommendationApi(shared.clone())))
+            .add_service(guarded!(ReportServiceServer, ReportApi(shared.clone())))
+            .add_service(guarded!(FeedServiceServer, FeedApi(shared.clone(), hub)));
 
         tracing::info!(%addr, "peerlab is serving");
         // Without TCP_NODELAY, Nagle's algorithm meets the client's delayed
