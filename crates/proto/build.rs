@@ -17,9 +17,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("peerlab_v1_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
 
-    tonic_prost_build::configure()
-        .build_server(cfg!(feature = "server"))
-        .build_client(true)
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().build_server(cfg!(feature = "server")).build_client(true).compile_fds(fds)?;
     Ok(())
 }

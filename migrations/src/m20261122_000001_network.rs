@@ -37,7 +37,12 @@ fn lifecycle(t: &mut TableCreateStatement) -> &mut TableCreateStatement {
         .col(ColumnDef::new(Common::ArchiveTime).big_integer().null())
 }
 
-fn fk(from_table: impl IntoIden + 'static, from: impl IntoIden + 'static, to_table: impl IntoIden + 'static, to: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: impl IntoIden + 'static,
+    from: impl IntoIden + 'static,
+    to_table: impl IntoIden + 'static,
+    to: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create().from(from_table, from).to(to_table, to).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
@@ -96,7 +101,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("memberships_municipality", Memberships::Table, &["municipality_id", "working_group_id"])).await?;
+        m.create_index(index("memberships_municipality", Memberships::Table, &["municipality_id", "working_group_id"]))
+            .await?;
         m.create_index(index("memberships_country", Memberships::Table, &["country", "working_group_id"])).await?;
 
         let mut t = Table::create();
@@ -118,8 +124,18 @@ impl MigrationTrait for Migration {
                 .col(big(Common::MunicipalityId))
                 .col(text(Common::Country))
                 .primary_key(Index::create().col(WorkshopAttendees::WorkshopId).col(Common::MunicipalityId))
-                .foreign_key(&mut fk(WorkshopAttendees::Table, WorkshopAttendees::WorkshopId, Workshops::Table, Common::Id))
-                .foreign_key(&mut fk(WorkshopAttendees::Table, Common::MunicipalityId, Municipalities::Table, Common::Id))
+                .foreign_key(&mut fk(
+                    WorkshopAttendees::Table,
+                    WorkshopAttendees::WorkshopId,
+                    Workshops::Table,
+                    Common::Id,
+                ))
+                .foreign_key(&mut fk(
+                    WorkshopAttendees::Table,
+                    Common::MunicipalityId,
+                    Municipalities::Table,
+                    Common::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -135,7 +151,12 @@ impl MigrationTrait for Migration {
                 .col(big(ChallengeThemes::ChallengeId))
                 .col(text(ChallengeThemes::Theme))
                 .primary_key(Index::create().col(ChallengeThemes::ChallengeId).col(ChallengeThemes::Theme))
-                .foreign_key(&mut fk(ChallengeThemes::Table, ChallengeThemes::ChallengeId, Challenges::Table, Common::Id))
+                .foreign_key(&mut fk(
+                    ChallengeThemes::Table,
+                    ChallengeThemes::ChallengeId,
+                    Challenges::Table,
+                    Common::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -153,10 +174,34 @@ impl MigrationTrait for Migration {
 
         // Links: (owner item, linked item), each with its own foreign keys.
         for (table, left, left_to, right, right_to) in [
-            (Links::InitiativeChallenges, Links::InitiativeId, Initiatives::Table.into_iden(), Links::ChallengeId, Challenges::Table.into_iden()),
-            (Links::ProjectIdeaChallenges, Links::ProjectIdeaId, ProjectIdeas::Table.into_iden(), Links::ChallengeId, Challenges::Table.into_iden()),
-            (Links::ProjectIdeaInitiatives, Links::ProjectIdeaId, ProjectIdeas::Table.into_iden(), Links::InitiativeId, Initiatives::Table.into_iden()),
-            (Links::ProjectIdeaPartners, Links::ProjectIdeaId, ProjectIdeas::Table.into_iden(), Links::MunicipalityId, Municipalities::Table.into_iden()),
+            (
+                Links::InitiativeChallenges,
+                Links::InitiativeId,
+                Initiatives::Table.into_iden(),
+                Links::ChallengeId,
+                Challenges::Table.into_iden(),
+            ),
+            (
+                Links::ProjectIdeaChallenges,
+                Links::ProjectIdeaId,
+                ProjectIdeas::Table.into_iden(),
+                Links::ChallengeId,
+                Challenges::Table.into_iden(),
+            ),
+            (
+                Links::ProjectIdeaInitiatives,
+                Links::ProjectIdeaId,
+                ProjectIdeas::Table.into_iden(),
+                Links::InitiativeId,
+                Initiatives::Table.into_iden(),
+            ),
+            (
+                Links::ProjectIdeaPartners,
+                Links::ProjectIdeaId,
+                ProjectIdeas::Table.into_iden(),
+                Links::MunicipalityId,
+                Municipalities::Table.into_iden(),
+            ),
         ] {
             m.create_table(
                 Table::create()
@@ -191,8 +236,18 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Recommendations::AnswerTime).big_integer().null())
             .foreign_key(&mut fk(Recommendations::Table, Common::WorkingGroupId, WorkingGroups::Table, Common::Id))
             .foreign_key(&mut fk(Recommendations::Table, Common::MunicipalityId, Municipalities::Table, Common::Id))
-            .foreign_key(&mut fk(Recommendations::Table, Recommendations::TargetMunicipalityId, Municipalities::Table, Common::Id))
-            .foreign_key(&mut fk(Recommendations::Table, Recommendations::AuthorInitiativeId, Initiatives::Table, Common::Id));
+            .foreign_key(&mut fk(
+                Recommendations::Table,
+                Recommendations::TargetMunicipalityId,
+                Municipalities::Table,
+                Common::Id,
+            ))
+            .foreign_key(&mut fk(
+                Recommendations::Table,
+                Recommendations::AuthorInitiativeId,
+                Initiatives::Table,
+                Common::Id,
+            ));
         m.create_table(lifecycle(&mut t).to_owned()).await?;
 
         for (table, prefix) in [
@@ -201,13 +256,24 @@ impl MigrationTrait for Migration {
             (ProjectIdeas::Table.into_iden(), "project_ideas"),
             (Recommendations::Table.into_iden(), "recommendations"),
         ] {
-            for cols in [&["municipality_id", "id"][..], &["working_group_id", "id"], &["country", "id"], &["update_time", "id"]] {
+            for cols in [
+                &["municipality_id", "id"][..],
+                &["working_group_id", "id"],
+                &["country", "id"],
+                &["update_time", "id"],
+            ] {
                 let name = format!("{prefix}_{}", cols[0]);
                 m.create_index(index(&name, table.clone(), cols)).await?;
             }
         }
-        m.create_index(index("recommendations_target", Recommendations::Table, &["target_kind", "target_id", "id"])).await?;
-        m.create_index(index("recommendations_target_municipality", Recommendations::Table, &["target_municipality_id", "id"])).await?;
+        m.create_index(index("recommendations_target", Recommendations::Table, &["target_kind", "target_id", "id"]))
+            .await?;
+        m.create_index(index(
+            "recommendations_target_municipality",
+            Recommendations::Table,
+            &["target_municipality_id", "id"],
+        ))
+        .await?;
 
         let mut t = Table::create();
         t.table(Events::Table);

@@ -36,7 +36,12 @@ async fn create_get_list_update_archive(backend: Backend) {
     assert_eq!(created.country, "BA");
     assert_eq!(created.themes, vec!["digital-literacy"]);
 
-    let read = rs.challenges().get_challenge(pb::GetChallengeRequest { name: created.name.clone() }).await.expect("peer reads").into_inner();
+    let read = rs
+        .challenges()
+        .get_challenge(pb::GetChallengeRequest { name: created.name.clone() })
+        .await
+        .expect("peer reads")
+        .into_inner();
     assert_eq!(read, created);
     let list = rs
         .challenges()
@@ -50,7 +55,11 @@ async fn create_get_list_update_archive(backend: Backend) {
     let denied = rs
         .challenges()
         .update_challenge(pb::UpdateChallengeRequest {
-            challenge: Some(pb::Challenge { name: created.name.clone(), title: "mine now".into(), ..Default::default() }),
+            challenge: Some(pb::Challenge {
+                name: created.name.clone(),
+                title: "mine now".into(),
+                ..Default::default()
+            }),
             update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
         })
         .await
@@ -77,7 +86,12 @@ async fn create_get_list_update_archive(backend: Backend) {
     let stale = ba
         .challenges()
         .update_challenge(pb::UpdateChallengeRequest {
-            challenge: Some(pb::Challenge { name: created.name.clone(), title: "again".into(), etag: created.etag.clone(), ..Default::default() }),
+            challenge: Some(pb::Challenge {
+                name: created.name.clone(),
+                title: "again".into(),
+                etag: created.etag.clone(),
+                ..Default::default()
+            }),
             update_mask: Some(prost_types::FieldMask { paths: vec!["title".into()] }),
         })
         .await
@@ -163,7 +177,12 @@ async fn server_owned_fields_are_never_taken_from_the_request(backend: Backend) 
     let err = ba
         .challenges()
         .update_challenge(pb::UpdateChallengeRequest {
-            challenge: Some(pb::Challenge { name: c.name.clone(), country: "RS".into(), municipality: format!("municipalities/{nis}"), ..Default::default() }),
+            challenge: Some(pb::Challenge {
+                name: c.name.clone(),
+                country: "RS".into(),
+                municipality: format!("municipalities/{nis}"),
+                ..Default::default()
+            }),
             update_mask: Some(prost_types::FieldMask { paths: vec!["country".into(), "municipality".into()] }),
         })
         .await

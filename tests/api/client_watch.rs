@@ -29,14 +29,22 @@ async fn watch_resumes_across_a_server_restart_without_gap_or_duplicate(backend:
     let store = app.db.store.clone();
     let mostar = seed::municipality(&store, "Mostar", "BA").await;
     let g = seed::group(&store, "Digitalisation", &[(mostar, "BA")]).await;
-    let fast = RetryPolicy { max_attempts: 50, initial_backoff: Duration::from_millis(50), max_backoff: Duration::from_millis(200) };
+    let fast = RetryPolicy {
+        max_attempts: 50,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+    };
     let client = app.client(&app.coordinator_token()).await.with_retry(fast);
     let mut feed = Box::pin(client.watch(pb::WatchEventsRequest::default()));
 
     post(&store, mostar, g, 5).await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        let event = tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("in time").expect("open").expect("event");
+        let event = tokio::time::timeout(Duration::from_secs(10), feed.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("event");
         ids.push(event.id);
     }
 
@@ -46,7 +54,11 @@ async fn watch_resumes_across_a_server_restart_without_gap_or_duplicate(backend:
     post(&store, mostar, g, 4).await;
 
     for _ in 0..7 {
-        let event = tokio::time::timeout(Duration::from_secs(20), feed.next()).await.expect("in time").expect("open").expect("event");
+        let event = tokio::time::timeout(Duration::from_secs(20), feed.next())
+            .await
+            .expect("in time")
+            .expect("open")
+            .expect("event");
         ids.push(event.id);
     }
     assert_eq!(ids, (1..=12).collect::<Vec<i64>>(), "every event once, in order");

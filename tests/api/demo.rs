@@ -9,7 +9,17 @@ async fn demo_loads_once_and_is_readable_across_countries(backend: Backend) {
     let app = spawn_app(backend).await;
     let s = &app.db.store;
     peerlab_service::demo::load(s).await.expect("first load");
-    let tables = ["municipalities", "working_groups", "memberships", "workshops", "challenges", "initiatives", "project_ideas", "recommendations", "events"];
+    let tables = [
+        "municipalities",
+        "working_groups",
+        "memberships",
+        "workshops",
+        "challenges",
+        "initiatives",
+        "project_ideas",
+        "recommendations",
+        "events",
+    ];
     let mut first = Vec::new();
     for t in tables {
         first.push(seed::count(s, t).await);
@@ -23,8 +33,17 @@ async fn demo_loads_once_and_is_readable_across_countries(backend: Backend) {
     assert_eq!(first[3], 7, "kick-off, four workshops, and two policy-lab sessions");
 
     let coordinator = app.client(&app.coordinator_token()).await;
-    let groups = coordinator.working_groups().list_working_groups(pb::ListWorkingGroupsRequest::default()).await.expect("groups").into_inner();
-    let dig = groups.working_groups.iter().find(|g| g.display_name == "Digitalisation Working Group").expect("digitalisation group");
+    let groups = coordinator
+        .working_groups()
+        .list_working_groups(pb::ListWorkingGroupsRequest::default())
+        .await
+        .expect("groups")
+        .into_inner();
+    let dig = groups
+        .working_groups
+        .iter()
+        .find(|g| g.display_name == "Digitalisation Working Group")
+        .expect("digitalisation group");
     assert_eq!(dig.member_count, 19);
     let ideas = coordinator
         .project_ideas()

@@ -129,127 +129,320 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     vec![
-        Case { rpc: "GetMunicipality", expect: "OOO OOO OOO OOO", call: |c, w, _, x| Box::pin(async move {
-            done(c.get_municipality(format!("municipalities/{}", w.muni(x))).await)
-        }) },
-        Case { rpc: "ListMunicipalities", expect: "OOO OOO OOO OOO", call: |c, _, _, _| Box::pin(async move {
-            done(c.list_municipalities(pb::ListMunicipalitiesRequest::default()).await)
-        }) },
-        Case { rpc: "CreateMunicipality", expect: "OOO OOD DDD DDD", call: |c, w, _, x| Box::pin(async move {
-            let m = pb::Municipality { display_name: "New town".into(), country: w.country(x).into(), ..Default::default() };
-            done(c.create_municipality(m, None).await)
-        }) },
-        Case { rpc: "UpdateMunicipality", expect: "OOO OOD DDD DDD", call: |c, w, _, x| Box::pin(async move {
-            let m = pb::Municipality { name: format!("municipalities/{}", w.muni(x)), display_name: "Renamed".into(), ..Default::default() };
-            done(c.update_municipality(m, mask(&["display_name"])).await)
-        }) },
-        Case { rpc: "ListWorkingGroups", expect: "OOO OOO OOO OOO", call: |c, _, _, _| Box::pin(async move {
-            done(c.list_working_groups(pb::ListWorkingGroupsRequest::default()).await)
-        }) },
-        Case { rpc: "UpdateWorkingGroup", expect: "OOO DDD DDD DDD", call: |c, w, _, _| Box::pin(async move {
-            let g = pb::WorkingGroup { name: format!("workingGroups/{}", w.group), description: "Updated".into(), ..Default::default() };
-            done(c.update_working_group(g, mask(&["description"])).await)
-        }) },
-        Case { rpc: "CreateMembership", expect: "OOO DDD DDD DDD", call: |c, w, s, x| Box::pin(async move {
-            // Fresh municipality each time, so the coordinator's repeats succeed.
-            let m = seed::municipality(s, "Joiner", w.country(x)).await;
-            let membership = pb::Membership { municipality: format!("municipalities/{m}"), ..Default::default() };
-            done(c.create_membership(format!("workingGroups/{}", w.spare_group), membership, None).await)
-        }) },
-        Case { rpc: "ListMemberships", expect: "OOO OOO OOO OOO", call: |c, w, _, _| Box::pin(async move {
-            done(c.list_memberships(pb::ListMembershipsRequest { parent: format!("workingGroups/{}", w.group), ..Default::default() }).await)
-        }) },
-        Case { rpc: "CreateWorkshop", expect: "OOO DDD DDD DDD", call: |c, w, _, _| Box::pin(async move {
-            let ws = pb::Workshop {
-                display_name: "Extra session".into(),
-                phase: pb::WorkshopPhase::Other as i32,
-                date: Some(peerlab_client::Date { year: 2021, month: 11, day: 3 }),
-                duration_minutes: 120,
-                ..Default::default()
-            };
-            done(c.create_workshop(format!("workingGroups/{}", w.group), ws, None).await)
-        }) },
-        Case { rpc: "GetChallenge", expect: "OOO OOO OOO OOO", call: |c, w, s, x| Box::pin(async move {
-            let ch = w.challenge(s, x).await;
-            done(c.get_challenge(names::challenge(ch.owner.municipality, ch.id)).await)
-        }) },
-        Case { rpc: "ListChallenges", expect: "OOO OOO OOO OOO", call: |c, w, _, x| Box::pin(async move {
-            done(c.list_challenges(pb::ListChallengesRequest { parent: format!("municipalities/{}", w.muni(x)), ..Default::default() }).await)
-        }) },
-        Case { rpc: "CreateChallenge", expect: "DDD OOD ODD DDD", call: |c, w, _, x| Box::pin(async move {
-            let ch = pb::Challenge { working_group: format!("workingGroups/{}", w.group), title: "Posted".into(), ..Default::default() };
-            done(c.create_challenge(format!("municipalities/{}", w.muni(x)), ch, None).await)
-        }) },
-        Case { rpc: "UpdateChallenge", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let ch = w.challenge(s, x).await;
-            let update = pb::Challenge { name: names::challenge(ch.owner.municipality, ch.id), title: "Edited".into(), ..Default::default() };
-            done(c.update_challenge(update, mask(&["title"])).await)
-        }) },
-        Case { rpc: "DeleteChallenge", expect: "OOO OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let ch = w.challenge(s, x).await;
-            done(c.delete_challenge(names::challenge(ch.owner.municipality, ch.id), None).await)
-        }) },
-        Case { rpc: "CreateInitiative", expect: "DDD OOD ODD DDD", call: |c, w, _, x| Box::pin(async move {
-            let i = pb::Initiative { working_group: format!("workingGroups/{}", w.group), title: "Tried".into(), ..Default::default() };
-            done(c.create_initiative(format!("municipalities/{}", w.muni(x)), i, None).await)
-        }) },
-        Case { rpc: "UpdateInitiative", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let i = w.initiative(s, x).await;
-            let update = pb::Initiative {
-                name: names::initiative(i.owner.municipality, i.id),
-                status: pb::InitiativeStatus::InProgress as i32,
-                ..Default::default()
-            };
-            done(c.update_initiative(update, mask(&["status"])).await)
-        }) },
-        Case { rpc: "DeleteInitiative", expect: "OOO OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let i = w.initiative(s, x).await;
-            done(c.delete_initiative(names::initiative(i.owner.municipality, i.id), None).await)
-        }) },
-        Case { rpc: "CreateProjectIdea", expect: "DDD OOD ODD DDD", call: |c, w, _, x| Box::pin(async move {
-            let p = pb::ProjectIdea { working_group: format!("workingGroups/{}", w.group), title: "Idea".into(), ..Default::default() };
-            done(c.create_project_idea(format!("municipalities/{}", w.muni(x)), p, None).await)
-        }) },
-        Case { rpc: "UpdateProjectIdea", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let p = w.idea(s, x).await;
-            let update = pb::ProjectIdea {
-                name: names::project_idea(p.owner.municipality, p.id),
-                stage: pb::ProjectStage::Consolidated as i32,
-                ..Default::default()
-            };
-            done(c.update_project_idea(update, mask(&["stage"])).await)
-        }) },
-        Case { rpc: "DeleteProjectIdea", expect: "OOO OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let p = w.idea(s, x).await;
-            done(c.delete_project_idea(names::project_idea(p.owner.municipality, p.id), None).await)
-        }) },
-        Case { rpc: "CreateRecommendation", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let target = w.challenge(s, w.peer_of(x)).await;
-            let r = pb::Recommendation {
-                target: names::challenge(target.owner.municipality, target.id),
-                kind: pb::RecommendationKind::Suggestion as i32,
-                body: "Have you tried this?".into(),
-                ..Default::default()
-            };
-            done(c.create_recommendation(format!("municipalities/{}", w.muni(x)), r, None).await)
-        }) },
-        Case { rpc: "UpdateRecommendation", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let r = w.recommendation(s, x, w.peer_of(x)).await;
-            let update = pb::Recommendation { name: names::recommendation(r.municipality, r.id), body: "Edited".into(), ..Default::default() };
-            done(c.update_recommendation(update, mask(&["body"])).await)
-        }) },
-        Case { rpc: "AnswerRecommendation", expect: "DDD OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            // A recommendation received by `x`.
-            let r = w.recommendation(s, w.peer_of(x), x).await;
-            done(c.answer_recommendation(names::recommendation(r.municipality, r.id), pb::AnswerState::Adopted, "Thanks", None).await)
-        }) },
-        Case { rpc: "DeleteRecommendation", expect: "OOO OOD ODD DDD", call: |c, w, s, x| Box::pin(async move {
-            let r = w.recommendation(s, x, w.peer_of(x)).await;
-            done(c.delete_recommendation(names::recommendation(r.municipality, r.id), None).await)
-        }) },
-        Case { rpc: "ListEvents", expect: "OOO OOO OOO OOO", call: |c, _, _, _| Box::pin(async move {
-            done(c.list_events(pb::ListEventsRequest::default()).await)
-        }) },
+        Case {
+            rpc: "GetMunicipality",
+            expect: "OOO OOO OOO OOO",
+            call: |c, w, _, x| {
+                Box::pin(async move { done(c.get_municipality(format!("municipalities/{}", w.muni(x))).await) })
+            },
+        },
+        Case {
+            rpc: "ListMunicipalities",
+            expect: "OOO OOO OOO OOO",
+            call: |c, _, _, _| {
+                Box::pin(async move { done(c.list_municipalities(pb::ListMunicipalitiesRequest::default()).await) })
+            },
+        },
+        Case {
+            rpc: "CreateMunicipality",
+            expect: "OOO OOD DDD DDD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let m = pb::Municipality {
+                        display_name: "New town".into(),
+                        country: w.country(x).into(),
+                        ..Default::default()
+                    };
+                    done(c.create_municipality(m, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "UpdateMunicipality",
+            expect: "OOO OOD DDD DDD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let m = pb::Municipality {
+                        name: format!("municipalities/{}", w.muni(x)),
+                        display_name: "Renamed".into(),
+                        ..Default::default()
+                    };
+                    done(c.update_municipality(m, mask(&["display_name"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "ListWorkingGroups",
+            expect: "OOO OOO OOO OOO",
+            call: |c, _, _, _| {
+                Box::pin(async move { done(c.list_working_groups(pb::ListWorkingGroupsRequest::default()).await) })
+            },
+        },
+        Case {
+            rpc: "UpdateWorkingGroup",
+            expect: "OOO DDD DDD DDD",
+            call: |c, w, _, _| {
+                Box::pin(async move {
+                    let g = pb::WorkingGroup {
+                        name: format!("workingGroups/{}", w.group),
+                        description: "Updated".into(),
+                        ..Default::default()
+                    };
+                    done(c.update_working_group(g, mask(&["description"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "CreateMembership",
+            expect: "OOO DDD DDD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    // Fresh municipality each time, so the coordinator's repeats succeed.
+                    let m = seed::municipality(s, "Joiner", w.country(x)).await;
+                    let membership =
+                        pb::Membership { municipality: format!("municipalities/{m}"), ..Default::default() };
+                    done(c.create_membership(format!("workingGroups/{}", w.spare_group), membership, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "ListMemberships",
+            expect: "OOO OOO OOO OOO",
+            call: |c, w, _, _| {
+                Box::pin(async move {
+                    done(
+                        c.list_memberships(pb::ListMembershipsRequest {
+                            parent: format!("workingGroups/{}", w.group),
+                            ..Default::default()
+                        })
+                        .await,
+                    )
+                })
+            },
+        },
+        Case {
+            rpc: "CreateWorkshop",
+            expect: "OOO DDD DDD DDD",
+            call: |c, w, _, _| {
+                Box::pin(async move {
+                    let ws = pb::Workshop {
+                        display_name: "Extra session".into(),
+                        phase: pb::WorkshopPhase::Other as i32,
+                        date: Some(peerlab_client::Date { year: 2021, month: 11, day: 3 }),
+                        duration_minutes: 120,
+                        ..Default::default()
+                    };
+                    done(c.create_workshop(format!("workingGroups/{}", w.group), ws, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "GetChallenge",
+            expect: "OOO OOO OOO OOO",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let ch = w.challenge(s, x).await;
+                    done(c.get_challenge(names::challenge(ch.owner.municipality, ch.id)).await)
+                })
+            },
+        },
+        Case {
+            rpc: "ListChallenges",
+            expect: "OOO OOO OOO OOO",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    done(
+                        c.list_challenges(pb::ListChallengesRequest {
+                            parent: format!("municipalities/{}", w.muni(x)),
+                            ..Default::default()
+                        })
+                        .await,
+                    )
+                })
+            },
+        },
+        Case {
+            rpc: "CreateChallenge",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let ch = pb::Challenge {
+                        working_group: format!("workingGroups/{}", w.group),
+                        title: "Posted".into(),
+                        ..Default::default()
+                    };
+                    done(c.create_challenge(format!("municipalities/{}", w.muni(x)), ch, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "UpdateChallenge",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let ch = w.challenge(s, x).await;
+                    let update = pb::Challenge {
+                        name: names::challenge(ch.owner.municipality, ch.id),
+                        title: "Edited".into(),
+                        ..Default::default()
+                    };
+                    done(c.update_challenge(update, mask(&["title"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "DeleteChallenge",
+            expect: "OOO OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let ch = w.challenge(s, x).await;
+                    done(c.delete_challenge(names::challenge(ch.owner.municipality, ch.id), None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "CreateInitiative",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let i = pb::Initiative {
+                        working_group: format!("workingGroups/{}", w.group),
+                        title: "Tried".into(),
+                        ..Default::default()
+                    };
+                    done(c.create_initiative(format!("municipalities/{}", w.muni(x)), i, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "UpdateInitiative",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let i = w.initiative(s, x).await;
+                    let update = pb::Initiative {
+                        name: names::initiative(i.owner.municipality, i.id),
+                        status: pb::InitiativeStatus::InProgress as i32,
+                        ..Default::default()
+                    };
+                    done(c.update_initiative(update, mask(&["status"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "DeleteInitiative",
+            expect: "OOO OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let i = w.initiative(s, x).await;
+                    done(c.delete_initiative(names::initiative(i.owner.municipality, i.id), None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "CreateProjectIdea",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let p = pb::ProjectIdea {
+                        working_group: format!("workingGroups/{}", w.group),
+                        title: "Idea".into(),
+                        ..Default::default()
+                    };
+                    done(c.create_project_idea(format!("municipalities/{}", w.muni(x)), p, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "UpdateProjectIdea",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let p = w.idea(s, x).await;
+                    let update = pb::ProjectIdea {
+                        name: names::project_idea(p.owner.municipality, p.id),
+                        stage: pb::ProjectStage::Consolidated as i32,
+                        ..Default::default()
+                    };
+                    done(c.update_project_idea(update, mask(&["stage"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "DeleteProjectIdea",
+            expect: "OOO OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let p = w.idea(s, x).await;
+                    done(c.delete_project_idea(names::project_idea(p.owner.municipality, p.id), None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "CreateRecommendation",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let target = w.challenge(s, w.peer_of(x)).await;
+                    let r = pb::Recommendation {
+                        target: names::challenge(target.owner.municipality, target.id),
+                        kind: pb::RecommendationKind::Suggestion as i32,
+                        body: "Have you tried this?".into(),
+                        ..Default::default()
+                    };
+                    done(c.create_recommendation(format!("municipalities/{}", w.muni(x)), r, None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "UpdateRecommendation",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let r = w.recommendation(s, x, w.peer_of(x)).await;
+                    let update = pb::Recommendation {
+                        name: names::recommendation(r.municipality, r.id),
+                        body: "Edited".into(),
+                        ..Default::default()
+                    };
+                    done(c.update_recommendation(update, mask(&["body"])).await)
+                })
+            },
+        },
+        Case {
+            rpc: "AnswerRecommendation",
+            expect: "DDD OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    // A recommendation received by `x`.
+                    let r = w.recommendation(s, w.peer_of(x), x).await;
+                    done(
+                        c.answer_recommendation(
+                            names::recommendation(r.municipality, r.id),
+                            pb::AnswerState::Adopted,
+                            "Thanks",
+                            None,
+                        )
+                        .await,
+                    )
+                })
+            },
+        },
+        Case {
+            rpc: "DeleteRecommendation",
+            expect: "OOO OOD ODD DDD",
+            call: |c, w, s, x| {
+                Box::pin(async move {
+                    let r = w.recommendation(s, x, w.peer_of(x)).await;
+                    done(c.delete_recommendation(names::recommendation(r.municipality, r.id), None).await)
+                })
+            },
+        },
+        Case {
+            rpc: "ListEvents",
+            expect: "OOO OOO OOO OOO",
+            call: |c, _, _, _| Box::pin(async move { done(c.list_events(pb::ListEventsRequest::default()).await) }),
+        },
     ]
 }
 

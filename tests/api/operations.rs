@@ -2,9 +2,9 @@
 
 use peerlab_testkit::Backend;
 use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 use crate::support::spawn_app;
 
@@ -13,7 +13,12 @@ async fn health_reports_serving_then_not_serving_on_shutdown(backend: Backend) {
     let client = app.anonymous().await;
     let mut health = HealthClient::new(client.channel());
     for service in std::iter::once(&"").chain(peerlab_service::SERVICES) {
-        let status = health.check(HealthCheckRequest { service: service.to_string() }).await.expect("health").into_inner().status;
+        let status = health
+            .check(HealthCheckRequest { service: service.to_string() })
+            .await
+            .expect("health")
+            .into_inner()
+            .status;
         assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
     app.stop().await;
@@ -24,7 +29,10 @@ async fn calls_without_a_valid_token_are_unauthenticated(backend: Backend) {
     let anonymous = app.anonymous().await;
     let err = anonymous
         .challenges()
-        .list_challenges(peerlab_client::pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() })
+        .list_challenges(peerlab_client::pb::ListChallengesRequest {
+            parent: "municipalities/-".into(),
+            ..Default::default()
+        })
         .await
         .expect_err("no token");
     assert_eq!(err.code(), Code::Unauthenticated);
@@ -32,12 +40,14 @@ async fn calls_without_a_valid_token_are_unauthenticated(backend: Backend) {
     let forged = app.client("not.a.jwt").await;
     let err = forged
         .challenges()
-        .list_challenges(peerlab_client::pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() })
+        .list_challenges(peerlab_client::pb::ListChallengesRequest {
+            parent: "municipalities/-".into(),
+            ..Default::default()
+        })
         .await
         .expect_err("bad token");
     assert_eq!(err.code(), Code::Unauthenticated);
 }
-
 
 async fn each_country_has_its_own_rate_limit(backend: Backend) {
     let app = crate::support::spawn_app_with(backend, |c| c.server.rate_limit_per_country_per_second = 3).await;
@@ -72,7 +82,10 @@ async fn oversized_messages_are_refused_and_the_server_keeps_serving(backend: Ba
     assert!(err.message().contains("limit"), "{err:?}");
     let ok = client
         .challenges()
-        .list_challenges(peerlab_client::pb::ListChallengesRequest { parent: "municipalities/-".into(), ..Default::default() })
+        .list_challenges(peerlab_client::pb::ListChallengesRequest {
+            parent: "municipalities/-".into(),
+            ..Default::default()
+        })
         .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
@@ -80,4 +93,6 @@ async fn oversized_messages_are_refused_and_the_server_keeps_serving(backend: Ba
 peerlab_testkit::on_both_backends!(
     health_reports_serving_then_not_serving_on_shutdown,
     calls_without_a_valid_token_are_unauthenticated,
-    each_country_has_its_own_rate_limit, oversized_messages_are_refused_and_the_server_keeps_serving);
+    each_country_has_its_own_rate_limit,
+    oversized_messages_are_refused_and_the_server_keeps_serving
+);

@@ -51,7 +51,11 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
             issuer: BA_PORTAL.into(),
             audience: "peerlab".into(),
             algorithms: vec!["ES256".into()],
-            keys: vec![KeyConfig { kid: BA_KID.into(), pem_file: Some(testdata("dev-es256-public.pem")), secret: None }],
+            keys: vec![KeyConfig {
+                kid: BA_KID.into(),
+                pem_file: Some(testdata("dev-es256-public.pem")),
+                secret: None,
+            }],
             jwks_file: None,
             countries: vec!["BA".into()],
             roles: vec!["country_admin".into(), "staff".into(), "observer".into()],

@@ -63,7 +63,8 @@ async fn forged_and_out_of_bounds_tokens_are_rejected(backend: Backend) {
     let public_pem = std::fs::read(testdata("dev-es256-public.pem")).expect("pem");
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some(BA_KID.into());
-    let hs256_with_public_key = jsonwebtoken::encode(&hs, &claims(mostar), &EncodingKey::from_secret(&public_pem)).expect("sign");
+    let hs256_with_public_key =
+        jsonwebtoken::encode(&hs, &claims(mostar), &EncodingKey::from_secret(&public_pem)).expect("sign");
     let other_key = {
         let pem = std::fs::read(testdata("dev-rs256-private.pem")).expect("pem");
         let mut h = Header::new(Algorithm::RS256);
@@ -79,7 +80,11 @@ async fn forged_and_out_of_bounds_tokens_are_rejected(backend: Backend) {
     let string_exp = with(json!({ "exp": (now() + 600).to_string() }));
 
     let cases: Vec<(&str, String, &str)> = vec![
-        ("alg none", unsigned(&json!({"alg": "none", "typ": "JWT", "kid": BA_KID}), &claims(mostar)), "ALGORITHM_NOT_ALLOWED"),
+        (
+            "alg none",
+            unsigned(&json!({"alg": "none", "typ": "JWT", "kid": BA_KID}), &claims(mostar)),
+            "ALGORITHM_NOT_ALLOWED",
+        ),
         ("HS256 keyed with the public key", hs256_with_public_key, "ALGORITHM_NOT_ALLOWED"),
         ("RS256 for an ES256 issuer", other_key, "ALGORITHM_NOT_ALLOWED"),
         ("unknown kid", kid("ba-1999"), "KEY_UNKNOWN"),
@@ -90,7 +95,11 @@ async fn forged_and_out_of_bounds_tokens_are_rejected(backend: Backend) {
         ("missing aud", with(json!({ "aud": null })), "AUDIENCE_INVALID"),
         ("wrong iss", with(json!({ "iss": "rs-portal" })), "ISSUER_UNTRUSTED"),
         ("BA portal speaking for Serbia", with(json!({ "country": "RS" })), "COUNTRY_NOT_GRANTED"),
-        ("BA portal minting a coordinator", with(json!({ "role": "coordinator", "country": null, "municipality": null })), "ROLE_NOT_GRANTED"),
+        (
+            "BA portal minting a coordinator",
+            with(json!({ "role": "coordinator", "country": null, "municipality": null })),
+            "ROLE_NOT_GRANTED",
+        ),
         ("missing role", with(json!({ "role": null })), "CLAIMS_INVALID"),
         ("staff without municipality", with(json!({ "municipality": null })), "CLAIMS_INVALID"),
         ("string exp", string_exp, "CLAIMS_INVALID"),

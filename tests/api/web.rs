@@ -6,20 +6,26 @@ use peerlab_testkit::Backend;
 use prost::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
 use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
 use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-use tonic_reflection::pb::v1::ServerReflectionRequest;
 
 use crate::support::{spawn_app, spawn_app_with};
 
 async fn reflection_lists_every_service(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut client = ServerReflectionClient::new(app.anonymous().await.channel());
-    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = client.server_reflection_info(tokio_stream::iter([request])).await.expect("reflection").into_inner();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream =
+        client.server_reflection_info(tokio_stream::iter([request])).await.expect("reflection").into_inner();
     let response = stream.next().await.expect("one response").expect("ok");
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else { panic!("unexpected {response:?}") };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected {response:?}")
+    };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     for service in peerlab_service::SERVICES.iter().chain(&["grpc.health.v1.Health"]) {
         assert!(names.iter().any(|n| n == service), "{service} missing from {names:?}");
@@ -29,7 +35,8 @@ async fn reflection_lists_every_service(backend: Backend) {
         host: String::new(),
         message_request: Some(MessageRequest::FileContainingSymbol("google.rpc.BadRequest".into())),
     };
-    let mut stream = client.server_reflection_info(tokio_stream::iter([symbol])).await.expect("reflection").into_inner();
+    let mut stream =
+        client.server_reflection_info(tokio_stream::iter([symbol])).await.expect("reflection").into_inner();
     let response = stream.next().await.expect("one response").expect("ok");
     assert!(matches!(response.message_response, Some(MessageResponse::FileDescriptorResponse(_))), "{response:?}");
 }

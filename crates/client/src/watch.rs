@@ -56,12 +56,16 @@ impl Watch {
                 }
             };
             match stream.message().await {
-                Ok(Some(pb::WatchEventsResponse { message: Some(pb::watch_events_response::Message::Event(event)) })) => {
+                Ok(Some(pb::WatchEventsResponse {
+                    message: Some(pb::watch_events_response::Message::Event(event)),
+                })) => {
                     self.failures = 0;
                     self.cursor = self.cursor.max(event.id);
                     return Ok(event);
                 }
-                Ok(Some(pb::WatchEventsResponse { message: Some(pb::watch_events_response::Message::Heartbeat(beat)) })) => {
+                Ok(Some(pb::WatchEventsResponse {
+                    message: Some(pb::watch_events_response::Message::Heartbeat(beat)),
+                })) => {
                     // Everything up to last_id that this stream may see was sent already.
                     self.failures = 0;
                     self.cursor = self.cursor.max(beat.last_id);
@@ -98,7 +102,10 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn watch(&self, request: pb::WatchEventsRequest) -> impl Stream<Item = Result<pb::Event, Error>> + Send + 'static {
+    pub fn watch(
+        &self,
+        request: pb::WatchEventsRequest,
+    ) -> impl Stream<Item = Result<pb::Event, Error>> + Send + 'static {
         let state = Watch { client: self.clone(), cursor: request.after_id, request, stream: None, failures: 0 };
         futures::stream::unfold(Some(state), |state| async move {
             let mut state = state?;

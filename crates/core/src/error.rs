@@ -85,9 +85,7 @@ impl Error {
     /// Prefix every field path with `prefix.` (used when a nested message is validated).
     pub fn within(self, prefix: &str) -> Self {
         match self {
-            Error::InvalidInput { field, reason } => {
-                Error::InvalidInput { field: format!("{prefix}.{field}"), reason }
-            }
+            Error::InvalidInput { field, reason } => Error::InvalidInput { field: format!("{prefix}.{field}"), reason },
             Error::InvalidFields(v) => Error::InvalidFields(
                 v.into_iter()
                     .map(|f| FieldViolation { field: format!("{prefix}.{}", f.field), reason: f.reason })

@@ -33,10 +33,7 @@ pub enum ConfigError {
 }
 
 pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key: key.into(),
-        reason: reason.into(),
-    }
+    ConfigError::Invalid { key: key.into(), reason: reason.into() }
 }
 
 /// Everything the `peerlab` server reads at start-up.
@@ -131,11 +128,7 @@ pub struct AuthConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig {
-            issuers: Vec::new(),
-            leeway_seconds: 30,
-            token_cache_size: 10_000,
-        }
+        AuthConfig { issuers: Vec::new(), leeway_seconds: 30, token_cache_size: 10_000 }
     }
 }
 
@@ -261,18 +254,14 @@ const SECTIONS: [&str; 4] = ["listen", "database", "auth", "server"];
 /// so that a single-underscore typo is reported instead of silently ignored.
 fn is_config_env_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    SECTIONS
-        .iter()
-        .any(|s| key == *s || key.starts_with(&format!("{s}_")))
+    SECTIONS.iter().any(|s| key == *s || key.starts_with(&format!("{s}_")))
 }
 
 impl Config {
     /// Load defaults, then `file` (which must exist if given), then the
     /// environment, and validate the result.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let env = Env::prefixed("PEERLAB_")
-            .filter(|k| is_config_env_key(k.as_str()))
-            .split("__");
+        let env = Env::prefixed("PEERLAB_").filter(|k| is_config_env_key(k.as_str())).split("__");
         Self::extract(Self::layers(file)?.merge(env))
     }
 
@@ -288,9 +277,9 @@ impl Config {
     }
 
     fn extract(figment: Figment) -> Result<Config, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| {
-            ConfigError::Load(e.into_iter().map(describe).collect::<Vec<_>>().join("; "))
-        })?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Load(e.into_iter().map(describe).collect::<Vec<_>>().join("; ")))?;
         config.validate()?;
         Ok(config)
     }
@@ -298,33 +287,21 @@ impl Config {
     /// Check the rules serde cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let db = &self.database;
-        if !["sqlite:", "postgres://", "postgresql://"]
-            .iter()
-            .any(|p| db.url.starts_with(p))
-        {
-            return Err(invalid(
-                "database.url",
-                "must be a sqlite: or postgres:// URL",
-            ));
+        if !["sqlite:", "postgres://", "postgresql://"].iter().any(|p| db.url.starts_with(p)) {
+            return Err(invalid("database.url", "must be a sqlite: or postgres:// URL"));
         }
         if db.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         if !["full", "normal", "extra"].contains(&db.sqlite_synchronous.as_str()) {
-            return Err(invalid(
-                "database.sqlite_synchronous",
-                "must be one of full, normal, extra",
-            ));
+            return Err(invalid("database.sqlite_synchronous", "must be one of full, normal, extra"));
         }
         self.auth.validate()?;
         let server = &self.server;
         for (key, value) in [
             ("server.request_timeout_ms", server.request_timeout_ms),
             ("server.max_message_bytes", server.max_message_bytes as u64),
-            (
-                "server.concurrency_per_connection",
-                server.concurrency_per_connection as u64,
-            ),
+            ("server.concurrency_per_connection", server.concurrency_per_connection as u64),
             ("server.feed_heartbeat_ms", server.feed_heartbeat_ms),
             ("server.feed_stall_timeout_ms", server.feed_stall_timeout_ms),
         ] {
@@ -333,9 +310,7 @@ impl Config {
             }
         }
         for (i, origin) in server.cors_allowed_origins.iter().enumerate() {
-            let rest = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
             if rest.is_none_or(|host| host.is_empty() || host.contains('/')) {
                 return Err(invalid(
                     format!("server.cors_allowed_origins[{i}]"),
@@ -355,10 +330,7 @@ impl AuthConfig {
         }
         for (i, issuer) in self.issuers.iter().enumerate() {
             let at = format!("auth.issuers[{i}]");
-            if self.issuers[..i]
-                .iter()
-                .any(|other| other.issuer == issuer.issuer)
-            {
+            if self.issuers[..i].iter().any(|other| other.issuer == issuer.issuer) {
                 return Err(invalid(format!("{at}.issuer"), "is listed twice"));
             }
             issuer.validate(&at)?;
@@ -401,15 +373,10 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:50051".parse().expect("addr"));
         assert_eq!(config.auth.leeway_seconds, 30);
 
-        let file =
-            format!("listen = \"0.0.0.0:0\"\n[server]\nrequest_timeout_ms = 5\n{DEV_ISSUER}");
+        let file = format!("listen = \"0.0.0.0:0\"\n[server]\nrequest_timeout_ms = 5\n{DEV_ISSUER}");
         let config = load_toml(&file).expect("valid file");
         assert_eq!(config.server.request_timeout_ms, 5);
-        assert_eq!(
-            config.server.max_message_bytes,
-            4 << 20,
-            "unset keys keep their default"
-        );
+        assert_eq!(config.server.max_message_bytes, 4 << 20, "unset keys keep their default");
         assert_eq!(config.auth.issuers[0].keys[0].kid, "dev-1");
     }
 
@@ -417,12 +384,8 @@ mod tests {
     fn an_unknown_key_is_an_error_naming_it() {
         let err = error("[database]\nurll = \"sqlite::memory:\"");
         assert!(err.starts_with("database.urll: unknown field"), "{err}");
-        let err =
-            error(&DEV_ISSUER.replace("development = true", "development = true\nsecrett = 1"));
-        assert!(
-            err.starts_with("auth.issuers[0].secrett: unknown field"),
-            "{err}"
-        );
+        let err = error(&DEV_ISSUER.replace("development = true", "development = true\nsecrett = 1"));
+        assert!(err.starts_with("auth.issuers[0].secrett: unknown field"), "{err}");
         let missing = Config::layers(Some(Path::new("/no/such/peerlab.toml")));
         assert!(matches!(missing, Err(ConfigError::MissingFile(_))));
     }
@@ -430,10 +393,7 @@ mod tests {
     #[test]
     fn rules_are_checked_and_name_the_key() {
         let err = error(&DEV_ISSUER.replace("development = true", "development = false"));
-        assert_eq!(
-            err,
-            "auth.issuers[0].algorithms: HS256 is only allowed for a development issuer"
-        );
+        assert_eq!(err, "auth.issuers[0].algorithms: HS256 is only allowed for a development issuer");
         assert!(error("[auth]\nleeway_seconds = 61").starts_with("auth.leeway_seconds:"));
         assert!(load_toml("[auth]\nleeway_seconds = 60").is_ok());
         let err = error("[database]\nsqlite_synchronous = \"off\"");
@@ -450,10 +410,7 @@ mod tests {
     fn secrets_never_show_in_debug_output() {
         let file = format!("[database]\nurl = \"postgres://app:hunter2@db/peerlab\"\n{DEV_ISSUER}");
         let shown = format!("{:?}", load_toml(&file).expect("valid"));
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("0123456789abcdef"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("0123456789abcdef"), "{shown}");
         assert!(shown.contains("postgres://app:***@db/peerlab"), "{shown}");
         let query = redact_url("postgres://db/x?user=a&password=b");
         assert_eq!(query, "postgres://db/x?user=a&password=***");
@@ -461,13 +418,7 @@ mod tests {
 
     #[test]
     fn only_configuration_sections_are_read_from_the_environment() {
-        for key in [
-            "LISTEN",
-            "DATABASE__URL",
-            "auth__leeway_seconds",
-            "DATABASE_URL",
-            "server",
-        ] {
+        for key in ["LISTEN", "DATABASE__URL", "auth__leeway_seconds", "DATABASE_URL", "server"] {
             assert!(is_config_env_key(key), "{key}");
         }
         for key in ["TEST_POSTGRES_URL", "ENDPOINT", "TOKEN", "CONFIG", "LOG"] {

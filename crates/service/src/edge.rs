@@ -26,7 +26,8 @@ impl Edge {
     /// Verify with `verifier`; admit at most `per_country_per_second` calls
     /// per second per country (0 = unlimited), with a burst of the same size.
     pub fn new(verifier: Verifier, per_country_per_second: u32) -> Self {
-        let limiter = NonZeroU32::new(per_country_per_second).map(|n| Arc::new(RateLimiter::keyed(Quota::per_second(n))));
+        let limiter =
+            NonZeroU32::new(per_country_per_second).map(|n| Arc::new(RateLimiter::keyed(Quota::per_second(n))));
         Edge { verifier, limiter }
     }
 
@@ -36,7 +37,11 @@ impl Edge {
         limiter.check_key(&key).map_err(|_| {
             let mut d = ErrorDetails::with_error_info("RATE_LIMITED", "peerlab", [("country".to_owned(), key.clone())]);
             d.set_retry_info(Some(std::time::Duration::from_secs(1)));
-            Status::with_error_details(tonic::Code::ResourceExhausted, format!("rate limit for {key} exceeded; retry shortly"), d)
+            Status::with_error_details(
+                tonic::Code::ResourceExhausted,
+                format!("rate limit for {key} exceeded; retry shortly"),
+                d,
+            )
         })
     }
 }
@@ -45,7 +50,9 @@ impl Interceptor for Edge {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
         let header = match req.metadata().get("authorization").map(|v| v.to_str()) {
             Some(Ok(v)) => Some(v),
-            Some(Err(_)) => return Err(unauthenticated(&crate::auth::AuthError::Malformed("authorization header is not ASCII"))),
+            Some(Err(_)) => {
+                return Err(unauthenticated(&crate::auth::AuthError::Malformed("authorization header is not ASCII")));
+            }
             None => None,
         };
         let principal = self.verifier.verify(header).map_err(|e| {

@@ -9,11 +9,11 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod edge;
 pub mod feed;
 pub mod names;
-pub mod status;
-pub mod edge;
 pub mod startup;
+pub mod status;
 pub mod trace;
 
 pub use startup::{Application, SERVICES, Shutdown};

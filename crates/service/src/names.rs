@@ -7,34 +7,14 @@ use peerlab_core::{Error, Result};
 
 fn segments<'a>(field: &str, name: &'a str, pattern: &[&str]) -> Result<Vec<&'a str>> {
     let parts: Vec<&str> = name.split('/').collect();
-    let shape = pattern
-        .iter()
-        .map(|p| if p.is_empty() { "{id}" } else { p })
-        .collect::<Vec<_>>()
-        .join("/");
+    let shape = pattern.iter().map(|p| if p.is_empty() { "{id}" } else { p }).collect::<Vec<_>>().join("/");
     if name.is_empty() {
-        return Err(Error::invalid(
-            field,
-            format!("is required (a name like {shape})"),
-        ));
+        return Err(Error::invalid(field, format!("is required (a name like {shape})")));
     }
-    if parts.len() != pattern.len()
-        || parts
-            .iter()
-            .zip(pattern)
-            .any(|(got, want)| !want.is_empty() && got != want)
-    {
-        return Err(Error::invalid(
-            field,
-            format!("must be a name like {shape}"),
-        ));
+    if parts.len() != pattern.len() || parts.iter().zip(pattern).any(|(got, want)| !want.is_empty() && got != want) {
+        return Err(Error::invalid(field, format!("must be a name like {shape}")));
     }
-    Ok(parts
-        .iter()
-        .zip(pattern)
-        .filter(|(_, want)| want.is_empty())
-        .map(|(got, _)| *got)
-        .collect())
+    Ok(parts.iter().zip(pattern).filter(|(_, want)| want.is_empty()).map(|(got, _)| *got).collect())
 }
 
 /// `municipalities/{m}`.
@@ -45,11 +25,7 @@ pub fn municipality(field: &str, name: &str) -> Result<MunicipalityId> {
 
 /// `municipalities/{m}` or `municipalities/-` (every municipality).
 pub fn municipality_or_all(field: &str, name: &str) -> Result<Option<MunicipalityId>> {
-    if name == "municipalities/-" {
-        Ok(None)
-    } else {
-        municipality(field, name).map(Some)
-    }
+    if name == "municipalities/-" { Ok(None) } else { municipality(field, name).map(Some) }
 }
 
 /// `workingGroups/{g}`.
@@ -61,32 +37,18 @@ pub fn working_group(field: &str, name: &str) -> Result<WorkingGroupId> {
 /// `workingGroups/{g}/workshops/{w}`.
 pub fn workshop(field: &str, name: &str) -> Result<(WorkingGroupId, WorkshopId)> {
     let ids = segments(field, name, &["workingGroups", "", "workshops", ""])?;
-    Ok((
-        WorkingGroupId::parse_str(field, ids[0])?,
-        WorkshopId::parse_str(field, ids[1])?,
-    ))
+    Ok((WorkingGroupId::parse_str(field, ids[0])?, WorkshopId::parse_str(field, ids[1])?))
 }
 
 /// `workingGroups/{g}/memberships/{m}`.
 pub fn membership(field: &str, name: &str) -> Result<(WorkingGroupId, MunicipalityId)> {
     let ids = segments(field, name, &["workingGroups", "", "memberships", ""])?;
-    Ok((
-        WorkingGroupId::parse_str(field, ids[0])?,
-        MunicipalityId::parse_str(field, ids[1])?,
-    ))
+    Ok((WorkingGroupId::parse_str(field, ids[0])?, MunicipalityId::parse_str(field, ids[1])?))
 }
 
-fn owned<Id>(
-    field: &str,
-    name: &str,
-    collection: &str,
-    parse: fn(&str, &str) -> Result<Id>,
-) -> Result<ItemRef<Id>> {
+fn owned<Id>(field: &str, name: &str, collection: &str, parse: fn(&str, &str) -> Result<Id>) -> Result<ItemRef<Id>> {
     let ids = segments(field, name, &["municipalities", "", collection, ""])?;
-    Ok(ItemRef {
-        municipality: MunicipalityId::parse_str(field, ids[0])?,
-        id: parse(field, ids[1])?,
-    })
+    Ok(ItemRef { municipality: MunicipalityId::parse_str(field, ids[0])?, id: parse(field, ids[1])? })
 }
 
 /// `municipalities/{m}/challenges/{c}`.
@@ -123,16 +85,8 @@ pub fn target(field: &str, name: &str) -> Result<Target> {
 }
 
 /// Parse each name of a repeated field, naming `field[i]` in errors.
-pub fn each<T>(
-    field: &str,
-    names: &[String],
-    parse: fn(&str, &str) -> Result<T>,
-) -> Result<Vec<T>> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| parse(&format!("{field}[{i}]"), n))
-        .collect()
+pub fn each<T>(field: &str, names: &[String], parse: fn(&str, &str) -> Result<T>) -> Result<Vec<T>> {
+    names.iter().enumerate().map(|(i, n)| parse(&format!("{field}[{i}]"), n)).collect()
 }
 
 #[cfg(test)]
@@ -141,12 +95,7 @@ mod tests {
 
     #[test]
     fn names_parse_and_errors_name_the_field() {
-        assert_eq!(
-            municipality("parent", "municipalities/7")
-                .map(|m| m.get())
-                .ok(),
-            Some(7)
-        );
+        assert_eq!(municipality("parent", "municipalities/7").map(|m| m.get()).ok(), Some(7));
         assert!(municipality_or_all("parent", "municipalities/-").is_ok_and(|m| m.is_none()));
         let r = challenge("name", "municipalities/7/challenges/12").ok();
         assert_eq!(r.map(|r| (r.municipality.get(), r.id.get())), Some((7, 12)));
@@ -163,10 +112,7 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        assert!(
-            target("t", "municipalities/1/initiatives/2")
-                .is_ok_and(|t| matches!(t, Target::Initiative(_)))
-        );
+        assert!(target("t", "municipalities/1/initiatives/2").is_ok_and(|t| matches!(t, Target::Initiative(_))));
         assert!(target("t", "municipalities/1/recommendations/2").is_err());
     }
 }

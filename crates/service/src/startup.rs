@@ -26,11 +26,11 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::api::ReportApi;
 use crate::api::{
     ChallengeApi, FeedApi, InitiativeApi, MembershipApi, MunicipalityApi, ProjectIdeaApi, RecommendationApi, Shared,
     WorkingGroupApi, WorkshopApi,
 };
-use crate::api::ReportApi;
 use crate::auth::Verifier;
 use crate::config::Config;
 use crate::edge::Edge;

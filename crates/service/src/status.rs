@@ -25,27 +25,17 @@ pub fn to_status(e: Error) -> Status {
             msg,
             ErrorDetails::with_error_info("PERMISSION_DENIED", "peerlab", []),
         ),
-        Error::InvalidTransition {
-            what,
-            ref from,
-            ref to,
-        } => {
+        Error::InvalidTransition { what, ref from, ref to } => {
             let msg = e.to_string();
             let mut d = ErrorDetails::new();
-            d.add_precondition_failure_violation(
-                "TRANSITION",
-                what,
-                format!("{what} cannot move from {from} to {to}"),
-            );
+            d.add_precondition_failure_violation("TRANSITION", what, format!("{what} cannot move from {from} to {to}"));
             Status::with_error_details(Code::FailedPrecondition, msg, d)
         }
         Error::FailedPrecondition(msg) => Status::failed_precondition(msg),
         Error::AlreadyExists(msg) => Status::already_exists(msg),
         Error::StaleEtag(name) => Status::with_error_details(
             Code::Aborted,
-            format!(
-                "{name} was changed since it was read; read it again and retry with the new etag"
-            ),
+            format!("{name} was changed since it was read; read it again and retry with the new etag"),
             ErrorDetails::with_error_info("ETAG_MISMATCH", "peerlab", []),
         ),
         Error::Database(db) => {

@@ -36,6 +36,7 @@ impl<B> OnResponse<B> for CallEnd {
 }
 
 /// The layer to put on the server.
-pub fn layer() -> TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, CallSpan, tower_http::trace::DefaultOnRequest, CallEnd> {
+pub fn layer()
+-> TraceLayer<SharedClassifier<GrpcErrorsAsFailures>, CallSpan, tower_http::trace::DefaultOnRequest, CallEnd> {
     TraceLayer::new_for_grpc().make_span_with(CallSpan).on_response(CallEnd)
 }

@@ -22,7 +22,18 @@ fn token_refuses_a_configuration_without_a_development_issuer() {
 
 #[test]
 fn token_mints_for_the_demo_issuer() {
-    let out = peerlab(&["token", "--demo", "--role", "staff", "--country", "BA", "--municipality", "municipalities/4", "--ttl", "2h"]);
+    let out = peerlab(&[
+        "token",
+        "--demo",
+        "--role",
+        "staff",
+        "--country",
+        "BA",
+        "--municipality",
+        "municipalities/4",
+        "--ttl",
+        "2h",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert_eq!(token.split('.').count(), 3, "{token}");

@@ -106,9 +106,12 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 let _ = store.close().await;
                 let conn = Database::connect(&admin_url()).await.ok()?;
-                conn.execute(Statement::from_string(conn.get_database_backend(), format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .await
-                    .ok()
+                conn.execute(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ))
+                .await
+                .ok()
             })
         })
         .join();

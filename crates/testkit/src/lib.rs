@@ -21,12 +21,14 @@ pub fn coordinator() -> Principal {
 
 /// A country admin of `country`.
 pub fn country_admin(country: &str) -> Principal {
-    Principal::new(format!("test-{country}"), "admin", Role::CountryAdmin, Some(cc(country)), None).unwrap_or_else(|e| panic!("{e}"))
+    Principal::new(format!("test-{country}"), "admin", Role::CountryAdmin, Some(cc(country)), None)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// An observer of `country`.
 pub fn observer(country: &str) -> Principal {
-    Principal::new(format!("test-{country}"), "observer", Role::Observer, Some(cc(country)), None).unwrap_or_else(|e| panic!("{e}"))
+    Principal::new(format!("test-{country}"), "observer", Role::Observer, Some(cc(country)), None)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A staff member of municipality `m` in `country`.

@@ -34,10 +34,9 @@ impl Role {
 
     /// Parse a claim value.
     pub fn parse(s: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| Error::invalid("role", format!("{s:?} is not one of coordinator, country_admin, staff, observer")))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            Error::invalid("role", format!("{s:?} is not one of coordinator, country_admin, staff, observer"))
+        })
     }
 }
 
@@ -90,9 +89,14 @@ impl Principal {
             (Role::CountryAdmin, Some(c), None) => Grant::CountryAdmin(c),
             (Role::Observer, Some(c), None) => Grant::Observer(c),
             (Role::Staff, Some(c), Some(m)) => Grant::Staff(c, m),
-            (Role::Staff, _, None) => return Err(Error::invalid("municipality", "a staff token needs a municipality claim")),
+            (Role::Staff, _, None) => {
+                return Err(Error::invalid("municipality", "a staff token needs a municipality claim"));
+            }
             (Role::Coordinator | Role::CountryAdmin | Role::Observer, _, Some(_)) => {
-                return Err(Error::invalid("municipality", format!("a {role} token must not carry a municipality claim")));
+                return Err(Error::invalid(
+                    "municipality",
+                    format!("a {role} token must not carry a municipality claim"),
+                ));
             }
             (Role::CountryAdmin | Role::Observer | Role::Staff, None, _) => {
                 return Err(Error::invalid("country", format!("a {role} token needs a country claim")));

@@ -25,10 +25,7 @@ impl CountryCode {
     pub fn parse(s: &str) -> Result<Self> {
         let up = s.trim().to_ascii_uppercase();
         let bytes = up.as_bytes();
-        if bytes.len() == 2
-            && bytes.iter().all(u8::is_ascii_uppercase)
-            && ASSIGNED.split(' ').any(|c| c == up)
-        {
+        if bytes.len() == 2 && bytes.iter().all(u8::is_ascii_uppercase) && ASSIGNED.split(' ').any(|c| c == up) {
             Ok(CountryCode([bytes[0], bytes[1]]))
         } else {
             Err(Error::invalid("country", format!("{s:?} is not an ISO 3166-1 alpha-2 country code")))

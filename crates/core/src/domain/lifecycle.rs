@@ -153,18 +153,19 @@ domain_enum! {
 
 /// Check a move of a lifecycle along its allowed edges.
 fn allow<T: fmt::Display + PartialEq + Copy>(what: &'static str, from: T, to: T, ok: bool) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidTransition { what, from: from.to_string(), to: to.to_string() })
-    }
+    if ok { Ok(()) } else { Err(Error::InvalidTransition { what, from: from.to_string(), to: to.to_string() }) }
 }
 
 impl ChallengeStatus {
     /// open → addressed, open → archived, addressed → archived.
     pub fn check_move(self, to: Self) -> Result<()> {
         use ChallengeStatus::*;
-        allow("challenge.status", self, to, matches!((self, to), (Open, Addressed) | (Open, Archived) | (Addressed, Archived)))
+        allow(
+            "challenge.status",
+            self,
+            to,
+            matches!((self, to), (Open, Addressed) | (Open, Archived) | (Addressed, Archived)),
+        )
     }
 }
 
@@ -176,7 +177,13 @@ impl InitiativeStatus {
             "initiative.status",
             self,
             to,
-            matches!((self, to), (Planned, InProgress) | (InProgress, Implemented) | (Planned, Discontinued) | (InProgress, Discontinued)),
+            matches!(
+                (self, to),
+                (Planned, InProgress)
+                    | (InProgress, Implemented)
+                    | (Planned, Discontinued)
+                    | (InProgress, Discontinued)
+            ),
         )
     }
 }
@@ -189,7 +196,10 @@ impl ProjectStage {
             "project_idea.stage",
             self,
             to,
-            matches!((self, to), (Idea, Consolidated) | (Consolidated, SolutionDefined) | (SolutionDefined, ProjectDefined)),
+            matches!(
+                (self, to),
+                (Idea, Consolidated) | (Consolidated, SolutionDefined) | (SolutionDefined, ProjectDefined)
+            ),
         )
     }
 }

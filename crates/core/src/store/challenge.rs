@@ -38,7 +38,11 @@ fn term(t: &Term) -> Result<Condition> {
                 .and_where(challenge_theme::Column::Theme.eq(theme.as_str()))
                 .to_owned();
             let col = Expr::col((challenge::Entity, challenge::Column::Id));
-            Ok(Condition::all().add(if t.op == super::Op::Eq { col.in_subquery(sub) } else { col.not_in_subquery(sub) }))
+            Ok(Condition::all().add(if t.op == super::Op::Eq {
+                col.in_subquery(sub)
+            } else {
+                col.not_in_subquery(sub)
+            }))
         }
         _ => Err(terms::unknown(t, FIELDS)),
     }
@@ -80,10 +84,12 @@ async fn records(conn: &impl ConnectionTrait, rows: Vec<challenge::Model>) -> Re
             themes.entry(t.challenge_id).or_default().push(t.theme);
         }
     }
-    rows.into_iter().map(|r| {
-        let t = themes.remove(&r.id).unwrap_or_default();
-        record(r, t)
-    }).collect()
+    rows.into_iter()
+        .map(|r| {
+            let t = themes.remove(&r.id).unwrap_or_default();
+            record(r, t)
+        })
+        .collect()
 }
 
 async fn load(conn: &impl ConnectionTrait, id: ChallengeId) -> Result<Option<Challenge>> {
@@ -96,10 +102,11 @@ async fn load(conn: &impl ConnectionTrait, id: ChallengeId) -> Result<Option<Cha
 async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme]) -> Result<()> {
     challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
     if !themes.is_empty() {
-        challenge_theme::Entity::insert_many(themes.iter().map(|t| challenge_theme::ActiveModel {
-            challenge_id: Set(id),
-            theme: Set(t.as_str().to_owned()),
-        }))
+        challenge_theme::Entity::insert_many(
+            themes
+                .iter()
+                .map(|t| challenge_theme::ActiveModel { challenge_id: Set(id), theme: Set(t.as_str().to_owned()) }),
+        )
         .exec_without_returning(conn)
         .await?;
     }
@@ -130,7 +137,9 @@ impl Store {
         let mut w = self.begin_write(&p.actor()).await?;
         let acting = lookup::act_for(&w.tx, p, parent).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await? {
-            return load(&w.tx, ChallengeId::from_db(id)).await?.ok_or_else(|| Error::Internal("replayed challenge is gone".into()));
+            return load(&w.tx, ChallengeId::from_db(id))
+                .await?
+                .ok_or_else(|| Error::Internal("replayed challenge is gone".into()));
         }
         lookup::active_group(&w.tx, input.working_group, "challenge.working_group").await?;
         lookup::require_member(&w.tx, input.working_group, parent, "challenge.working_group").await?;
@@ -151,7 +160,9 @@ impl Store {
         let id = challenge::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
         set_themes(&w.tx, id, &input.themes).await?;
         w.complete_claim(id).await?;
-        let created = load(&w.tx, ChallengeId::from_db(id)).await?.ok_or_else(|| Error::Internal("created challenge is gone".into()))?;
+        let created = load(&w.tx, ChallengeId::from_db(id))
+            .await?
+            .ok_or_else(|| Error::Internal("created challenge is gone".into()))?;
         w.commit(event("challenge.created", &created)).await?;
         Ok(created)
     }
@@ -161,13 +172,20 @@ impl Store {
         let name = names::challenge(r.municipality, r.id);
         let scope = p.read_scope();
         match load(&self.db, r.id).await? {
-            Some(c) if c.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &c.owner).await? => Ok(c),
+            Some(c) if c.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &c.owner).await? => {
+                Ok(c)
+            }
             _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
         }
     }
 
     /// List the challenges the caller may read, of `parent` or of everyone.
-    pub async fn list_challenges(&self, p: &Principal, parent: Option<MunicipalityId>, req: &PageRequest) -> Result<Page<Challenge>> {
+    pub async fn list_challenges(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+    ) -> Result<Page<Challenge>> {
         let spec = PageSpec::new(req, &format!("challenges:{parent:?}"))?;
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
@@ -241,7 +259,12 @@ impl Store {
     }
 
     /// Archive a challenge: its owner or a coordinator.
-    pub async fn archive_challenge(&self, p: &Principal, r: ItemRef<ChallengeId>, etag: Option<Etag>) -> Result<Challenge> {
+    pub async fn archive_challenge(
+        &self,
+        p: &Principal,
+        r: ItemRef<ChallengeId>,
+        etag: Option<Etag>,
+    ) -> Result<Challenge> {
         let name = names::challenge(r.municipality, r.id);
         let w = self.begin_write(&p.actor()).await?;
         let owner = lookup::municipality(&w.tx, r.municipality).await?;
@@ -268,7 +291,13 @@ impl Store {
 
 /// Write changed columns, bumping the version only if it is still `version`
 /// (so a concurrent change between read and write is caught as a stale etag).
-async fn save(w: &super::write::WriteTx, id: ChallengeId, mut row: challenge::ActiveModel, version: i64, name: &str) -> Result<()> {
+async fn save(
+    w: &super::write::WriteTx,
+    id: ChallengeId,
+    mut row: challenge::ActiveModel,
+    version: i64,
+    name: &str,
+) -> Result<()> {
     row.version = Set(version + 1);
     row.update_time = Set(w.now);
     let res = challenge::Entity::update_many()

@@ -69,13 +69,20 @@ impl Filter {
                     other => return Err(Error::invalid("filter", format!("expected AND before {}", other.show()))),
                 }
             }
-            let (Some(Tok::Word(field)), Some(Tok::Op(op)), Some(value)) = (tokens.get(i), tokens.get(i + 1), tokens.get(i + 2)) else {
+            let (Some(Tok::Word(field)), Some(Tok::Op(op)), Some(value)) =
+                (tokens.get(i), tokens.get(i + 1), tokens.get(i + 2))
+            else {
                 return Err(Error::invalid("filter", "expected terms of the form `field = value` joined by AND"));
             };
             let value = match value {
                 Tok::Word(w) if w != "AND" => w.clone(),
                 Tok::Quoted(q) => q.clone(),
-                other => return Err(Error::invalid("filter", format!("expected a value after {field}, found {}", other.show()))),
+                other => {
+                    return Err(Error::invalid(
+                        "filter",
+                        format!("expected a value after {field}, found {}", other.show()),
+                    ));
+                }
             };
             terms.push(Term { field: field.clone(), op: *op, value });
             i += 3;
@@ -164,7 +171,8 @@ mod tests {
 
     #[test]
     fn parses_conjunctions() {
-        let f = Filter::parse(r#"country = "BA" AND update_time > "2024-01-01T00:00:00Z" AND theme="a b""#).expect("parse");
+        let f =
+            Filter::parse(r#"country = "BA" AND update_time > "2024-01-01T00:00:00Z" AND theme="a b""#).expect("parse");
         assert_eq!(f.terms.len(), 3);
         assert_eq!(f.terms[1].op, Op::Gt);
         assert_eq!(f.terms[2].value, "a b");

@@ -10,10 +10,7 @@ use crate::{Error, Result};
 
 /// A municipality's row; the directory is public, so missing is NOT_FOUND.
 pub(crate) async fn municipality(conn: &impl ConnectionTrait, id: MunicipalityId) -> Result<municipality::Model> {
-    municipality::Entity::find_by_id(id.get())
-        .one(conn)
-        .await?
-        .ok_or_else(|| Error::NotFound(names::municipality(id)))
+    municipality::Entity::find_by_id(id.get()).one(conn).await?.ok_or_else(|| Error::NotFound(names::municipality(id)))
 }
 
 /// The country of a stored row.
@@ -36,7 +33,11 @@ pub(crate) async fn act_for(conn: &impl ConnectionTrait, p: &Principal, owner: M
 }
 
 /// An active working group, or an input error on `field`.
-pub(crate) async fn active_group(conn: &impl ConnectionTrait, id: WorkingGroupId, field: &str) -> Result<working_group::Model> {
+pub(crate) async fn active_group(
+    conn: &impl ConnectionTrait,
+    id: WorkingGroupId,
+    field: &str,
+) -> Result<working_group::Model> {
     match working_group::Entity::find_by_id(id.get()).one(conn).await? {
         Some(g) if g.archive_time.is_none() => Ok(g),
         Some(_) => Err(Error::invalid(field, format!("{} is archived", names::working_group(id)))),
@@ -55,7 +56,12 @@ pub(crate) async fn is_member(conn: &impl ConnectionTrait, g: WorkingGroupId, m:
 }
 
 /// Require that `m` is a member of `g`, as an input error on `field`.
-pub(crate) async fn require_member(conn: &impl ConnectionTrait, g: WorkingGroupId, m: MunicipalityId, field: &str) -> Result<()> {
+pub(crate) async fn require_member(
+    conn: &impl ConnectionTrait,
+    g: WorkingGroupId,
+    m: MunicipalityId,
+    field: &str,
+) -> Result<()> {
     if is_member(conn, g, m).await? {
         Ok(())
     } else {

@@ -67,7 +67,10 @@ fn decode(token: &str, expected: &str) -> Result<i64> {
         return Err(bad());
     };
     if fp != expected {
-        return Err(Error::invalid("page_token", "belongs to a different query: keep filter and parent unchanged while paging"));
+        return Err(Error::invalid(
+            "page_token",
+            "belongs to a different query: keep filter and parent unchanged while paging",
+        ));
     }
     id.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(bad)
 }

@@ -58,21 +58,29 @@ pub(crate) fn recommendation_condition(scope: ReadScope) -> Condition {
 }
 
 /// Whether `scope` includes a member of `group`.
-pub(crate) async fn scope_in_group(conn: &impl ConnectionTrait, scope: ReadScope, group: WorkingGroupId) -> Result<bool> {
+pub(crate) async fn scope_in_group(
+    conn: &impl ConnectionTrait,
+    scope: ReadScope,
+    group: WorkingGroupId,
+) -> Result<bool> {
     let q = membership::Entity::find().filter(membership::Column::WorkingGroupId.eq(group.get()));
     let n = match scope {
         ReadScope::All => return Ok(true),
         ReadScope::Municipality { municipality, .. } => {
             q.filter(membership::Column::MunicipalityId.eq(municipality.get())).count(conn).await?
         }
-        ReadScope::Country { country, .. } => q.filter(membership::Column::Country.eq(country.as_str())).count(conn).await?,
+        ReadScope::Country { country, .. } => {
+            q.filter(membership::Column::Country.eq(country.as_str())).count(conn).await?
+        }
     };
     Ok(n > 0)
 }
 
 /// Whether a single item is readable in `scope`.
 pub(crate) async fn can_read(conn: &impl ConnectionTrait, scope: ReadScope, owner: &Ownership) -> Result<bool> {
-    if scope.reads_drafts_of(owner.municipality, owner.country) || scope.owns(owner.municipality, owner.country) && owner.visibility == Visibility::Shared {
+    if scope.reads_drafts_of(owner.municipality, owner.country)
+        || scope.owns(owner.municipality, owner.country) && owner.visibility == Visibility::Shared
+    {
         return Ok(true);
     }
     if owner.visibility == Visibility::Draft {
@@ -85,7 +93,12 @@ pub(crate) async fn can_read(conn: &impl ConnectionTrait, scope: ReadScope, owne
 /// unreadable: NOT_FOUND only where the caller could have read it had it
 /// existed (its own municipality or country), PERMISSION_DENIED otherwise —
 /// so a denial never tells whether the item exists.
-pub(crate) async fn missing_or_denied(conn: &impl ConnectionTrait, scope: ReadScope, owner: MunicipalityId, name: String) -> Error {
+pub(crate) async fn missing_or_denied(
+    conn: &impl ConnectionTrait,
+    scope: ReadScope,
+    owner: MunicipalityId,
+    name: String,
+) -> Error {
     let country = match municipality::Entity::find_by_id(owner.get()).one(conn).await {
         Ok(Some(m)) => CountryCode::parse(&m.country).ok(),
         Ok(None) => return Error::NotFound(name),

@@ -45,9 +45,9 @@ pub(crate) fn name_id(t: &Term, collection: &str) -> Result<i64> {
 
 /// A time term value (RFC 3339) as stored micros.
 pub(crate) fn time_value(t: &Term) -> Result<i64> {
-    chrono::DateTime::parse_from_rfc3339(&t.value)
-        .map(|d| d.timestamp_micros())
-        .map_err(|_| Error::invalid("filter", format!("`{}` takes an RFC 3339 time like \"2024-01-01T00:00:00Z\"", t.field)))
+    chrono::DateTime::parse_from_rfc3339(&t.value).map(|d| d.timestamp_micros()).map_err(|_| {
+        Error::invalid("filter", format!("`{}` takes an RFC 3339 time like \"2024-01-01T00:00:00Z\"", t.field))
+    })
 }
 
 /// Terms every owned-content resource understands: `country`,

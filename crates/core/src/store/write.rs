@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement,
-    TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedMutexGuard, watch};
@@ -28,7 +27,10 @@ impl RequestId {
             return Ok(None);
         }
         if s.len() > 64 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Error::invalid("request_id", "must be 1 to 64 printable ASCII characters (a UUID is recommended)"));
+            return Err(Error::invalid(
+                "request_id",
+                "must be 1 to 64 printable ASCII characters (a UUID is recommended)",
+            ));
         }
         Ok(Some(RequestId(s.to_owned())))
     }
@@ -98,7 +100,8 @@ impl WriteTx {
     /// that a concurrent duplicate waits on it and then replays.
     pub async fn claim(&mut self, request_id: Option<&RequestId>, method: &str, fingerprint: &str) -> Result<Claim> {
         let Some(RequestId(rid)) = request_id else { return Ok(Claim::Fresh) };
-        let digest: String = Sha256::digest(format!("{method}\u{0}{fingerprint}")).iter().map(|b| format!("{b:02x}")).collect();
+        let digest: String =
+            Sha256::digest(format!("{method}\u{0}{fingerprint}")).iter().map(|b| format!("{b:02x}")).collect();
         let row = request_id::ActiveModel {
             scope: Set(self.actor.clone()),
             request_id: Set(rid.clone()),
@@ -108,7 +111,9 @@ impl WriteTx {
             create_time: Set(self.now),
         };
         let inserted = request_id::Entity::insert(row)
-            .on_conflict(OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId]).do_nothing().to_owned(),
+            )
             .exec_without_returning(&self.tx)
             .await?;
         if inserted == 1 {
@@ -156,7 +161,8 @@ impl WriteTx {
                 .await?;
         }
         crate::report::record(&self.tx, &ev.resource, &ev.snapshot).await?;
-        let payload = serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
+        let payload =
+            serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         let row = event::ActiveModel {
             kind: Set(ev.kind.to_owned()),
             resource: Set(ev.resource),

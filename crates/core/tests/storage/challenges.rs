@@ -24,10 +24,16 @@ async fn create_read_and_scope(backend: Backend) {
     let tbilisi = seed::municipality(s, "Tbilisi", "GE").await;
     let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
 
-    let shared = s.create_challenge(&staff("BA", mostar), mostar, new(g, "Low digital literacy", Visibility::Shared), None).await.expect("create");
+    let shared = s
+        .create_challenge(&staff("BA", mostar), mostar, new(g, "Low digital literacy", Visibility::Shared), None)
+        .await
+        .expect("create");
     assert_eq!(shared.status, ChallengeStatus::Open);
     assert_eq!(shared.themes, vec!["digital-literacy".to_string()]);
-    let draft = s.create_challenge(&staff("BA", mostar), mostar, new(g, "Archives", Visibility::Draft), None).await.expect("draft");
+    let draft = s
+        .create_challenge(&staff("BA", mostar), mostar, new(g, "Archives", Visibility::Draft), None)
+        .await
+        .expect("draft");
 
     let r = |c: &Challenge| ItemRef { municipality: c.owner.municipality, id: c.id };
     // A peer abroad in the group reads shared content, not drafts.
@@ -85,7 +91,8 @@ async fn status_moves_along_its_edges_and_etags_guard_updates(backend: Backend) 
     let r = ItemRef { municipality: mostar, id: c.id };
     let to = |st| ChallengePatch { status: Some(st), ..Default::default() };
 
-    let addressed = s.update_challenge(&p, r, to(ChallengeStatus::Addressed), Some(c.meta.etag())).await.expect("addressed");
+    let addressed =
+        s.update_challenge(&p, r, to(ChallengeStatus::Addressed), Some(c.meta.etag())).await.expect("addressed");
     assert_eq!(addressed.meta.version, 2);
     // The first etag is now stale.
     let stale = s.update_challenge(&p, r, ChallengePatch::default(), Some(c.meta.etag())).await;
@@ -93,9 +100,14 @@ async fn status_moves_along_its_edges_and_etags_guard_updates(backend: Backend) 
     let back = s.update_challenge(&p, r, to(ChallengeStatus::Open), None).await;
     assert!(matches!(back, Err(Error::InvalidTransition { .. })), "{back:?}");
     // Shared content never goes back to draft.
-    let shared = s.update_challenge(&p, r, ChallengePatch { visibility: Some(Visibility::Shared), ..Default::default() }, None).await.expect("share");
+    let shared = s
+        .update_challenge(&p, r, ChallengePatch { visibility: Some(Visibility::Shared), ..Default::default() }, None)
+        .await
+        .expect("share");
     assert_eq!(shared.owner.visibility, Visibility::Shared);
-    let unshare = s.update_challenge(&p, r, ChallengePatch { visibility: Some(Visibility::Draft), ..Default::default() }, None).await;
+    let unshare = s
+        .update_challenge(&p, r, ChallengePatch { visibility: Some(Visibility::Draft), ..Default::default() }, None)
+        .await;
     assert!(matches!(unshare, Err(Error::InvalidTransition { .. })), "{unshare:?}");
     let archived = s.archive_challenge(&coordinator(), r, None).await.expect("archive");
     assert_eq!(archived.status, ChallengeStatus::Archived);
@@ -122,7 +134,10 @@ async fn creates_are_idempotent(backend: Backend) {
     let other = s.create_challenge(&p, mostar, new(g, "y", Visibility::Shared), rid.as_ref()).await;
     assert!(matches!(other, Err(Error::RequestIdReused(_))), "{other:?}");
     let conc = RequestId::parse("conc").expect("rid");
-    let concurrent = futures::future::join_all((0..10).map(|_| s.create_challenge(&p, mostar, new(g, "z", Visibility::Shared), conc.as_ref()))).await;
+    let concurrent = futures::future::join_all(
+        (0..10).map(|_| s.create_challenge(&p, mostar, new(g, "z", Visibility::Shared), conc.as_ref())),
+    )
+    .await;
     let ids: std::collections::HashSet<_> = concurrent.into_iter().map(|r| r.expect("concurrent create").id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(seed::count(s, "challenges").await, 2);
@@ -137,7 +152,12 @@ async fn paging_is_stable_while_rows_are_inserted(backend: Backend) {
     let p = staff("BA", mostar);
     let mut before = Vec::new();
     for i in 0..23 {
-        before.push(s.create_challenge(&p, mostar, new(g, &format!("c{i}"), Visibility::Shared), None).await.expect("create").id);
+        before.push(
+            s.create_challenge(&p, mostar, new(g, &format!("c{i}"), Visibility::Shared), None)
+                .await
+                .expect("create")
+                .id,
+        );
     }
     let mut seen = Vec::new();
     let mut req = PageRequest { page_size: 5, ..Default::default() };
@@ -155,7 +175,12 @@ async fn paging_is_stable_while_rows_are_inserted(backend: Backend) {
     for id in &before {
         assert_eq!(seen.iter().filter(|s| *s == id).count(), 1, "{id:?} seen exactly once");
     }
-    let bad = PageRequest { page_size: 5, page_token: req.page_token.clone(), filter: "status = OPEN".into(), ..Default::default() };
+    let bad = PageRequest {
+        page_size: 5,
+        page_token: req.page_token.clone(),
+        filter: "status = OPEN".into(),
+        ..Default::default()
+    };
     if !req.page_token.is_empty() {
         assert!(matches!(s.list_challenges(&p, Some(mostar), &bad).await, Err(Error::InvalidInput { .. })));
     }
@@ -175,8 +200,22 @@ async fn filters_select_and_reject(backend: Backend) {
     let c = coordinator();
     assert_eq!(s.list_challenges(&c, None, &q(r#"country = "RS""#)).await.expect("country").items.len(), 1);
     assert_eq!(s.list_challenges(&c, None, &q("theme = archives")).await.expect("theme").items.len(), 1);
-    assert_eq!(s.list_challenges(&c, None, &q("status = CHALLENGE_STATUS_OPEN AND theme = digital-literacy")).await.expect("and").items.len(), 1);
-    assert_eq!(s.list_challenges(&c, None, &q(&format!("working_group = \"workingGroups/{g}\""))).await.expect("group").items.len(), 2);
+    assert_eq!(
+        s.list_challenges(&c, None, &q("status = CHALLENGE_STATUS_OPEN AND theme = digital-literacy"))
+            .await
+            .expect("and")
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.list_challenges(&c, None, &q(&format!("working_group = \"workingGroups/{g}\"")))
+            .await
+            .expect("group")
+            .items
+            .len(),
+        2
+    );
     for bad in ["colour = red", "status = SOLVED", "country = XX", "update_time > yesterday"] {
         assert!(matches!(s.list_challenges(&c, None, &q(bad)).await, Err(Error::InvalidInput { .. })), "{bad}");
     }

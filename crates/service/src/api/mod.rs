@@ -31,10 +31,7 @@ use crate::status::to_status;
 
 /// The verified caller of a request (put there by the auth interceptor).
 pub(crate) fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
-    req.extensions()
-        .get::<Principal>()
-        .cloned()
-        .ok_or_else(|| Status::unauthenticated("no verified caller"))
+    req.extensions().get::<Principal>().cloned().ok_or_else(|| Status::unauthenticated("no verified caller"))
 }
 
 /// What every service holds.

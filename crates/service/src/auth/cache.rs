@@ -29,10 +29,7 @@ pub(crate) struct TokenCache {
 impl TokenCache {
     /// A cache holding at most `capacity` tokens (0 disables it).
     pub(crate) fn new(capacity: usize) -> Self {
-        TokenCache {
-            capacity,
-            entries: Mutex::new(HashMap::new()),
-        }
+        TokenCache { capacity, entries: Mutex::new(HashMap::new()) }
     }
 
     /// The principal of a token verified under key `generation`, while `now < exp`.
@@ -43,9 +40,7 @@ impl TokenCache {
         // Map operations cannot leave an entry half-written, so a poisoned lock is still sound.
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         match entries.get(digest) {
-            Some(entry) if now < entry.exp && entry.generation == generation => {
-                Some(entry.principal.clone())
-            }
+            Some(entry) if now < entry.exp && entry.generation == generation => Some(entry.principal.clone()),
             Some(_) => {
                 entries.remove(digest);
                 None
@@ -56,14 +51,7 @@ impl TokenCache {
 
     /// Remember a token verified under key `generation` until `exp`. When
     /// full, stale entries go first, then the one closest to expiry.
-    pub(crate) fn insert(
-        &self,
-        digest: TokenDigest,
-        principal: Principal,
-        exp: i64,
-        now: i64,
-        generation: u64,
-    ) {
+    pub(crate) fn insert(&self, digest: TokenDigest, principal: Principal, exp: i64, now: i64, generation: u64) {
         if self.capacity == 0 || exp <= now {
             return;
         }
@@ -71,29 +59,18 @@ impl TokenCache {
         if entries.len() >= self.capacity && !entries.contains_key(&digest) {
             entries.retain(|_, e| now < e.exp && e.generation == generation);
             while entries.len() >= self.capacity {
-                let Some(soonest) = entries.iter().min_by_key(|(_, e)| e.exp).map(|(d, _)| *d)
-                else {
+                let Some(soonest) = entries.iter().min_by_key(|(_, e)| e.exp).map(|(d, _)| *d) else {
                     break;
                 };
                 entries.remove(&soonest);
             }
         }
-        entries.insert(
-            digest,
-            Entry {
-                principal,
-                exp,
-                generation,
-            },
-        );
+        entries.insert(digest, Entry { principal, exp, generation });
     }
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 }
 
@@ -104,8 +81,7 @@ mod tests {
     use super::*;
 
     fn coordinator(subject: &str) -> Principal {
-        Principal::new("network", subject, Role::Coordinator, None, None)
-            .expect("a coordinator needs no country")
+        Principal::new("network", subject, Role::Coordinator, None, None).expect("a coordinator needs no country")
     }
 
     #[test]
@@ -126,14 +102,8 @@ mod tests {
             cache.insert([i; 32], coordinator("ana"), 1000 + i64::from(i), 0, 0);
         }
         assert_eq!(cache.len(), 3);
-        assert!(
-            cache.get(&[9; 32], 1, 0).is_some(),
-            "the newest entry, latest to expire, is kept"
-        );
-        assert!(
-            cache.get(&[0; 32], 1, 0).is_none(),
-            "the entry closest to expiry went first"
-        );
+        assert!(cache.get(&[9; 32], 1, 0).is_some(), "the newest entry, latest to expire, is kept");
+        assert!(cache.get(&[0; 32], 1, 0).is_none(), "the entry closest to expiry went first");
     }
 
     #[test]

@@ -28,11 +28,7 @@ impl IssuerConfig {
             issuer: DEV_ISSUER.into(),
             audience: DEV_AUDIENCE.into(),
             algorithms: vec!["HS256".into()],
-            keys: vec![KeyConfig {
-                kid: DEV_KID.into(),
-                pem_file: None,
-                secret: Some(DEV_SECRET.into()),
-            }],
+            keys: vec![KeyConfig { kid: DEV_KID.into(), pem_file: None, secret: Some(DEV_SECRET.into()) }],
             jwks_file: None,
             countries: vec!["*".into()],
             roles: Role::ALL.iter().map(|r| r.as_str().to_owned()).collect(),

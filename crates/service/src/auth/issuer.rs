@@ -43,9 +43,7 @@ impl IssuerPolicy {
                 config
                     .countries
                     .iter()
-                    .map(|c| {
-                        CountryCode::parse(c).map_err(|e| parse_err(format!("{at}.countries"), &e))
-                    })
+                    .map(|c| CountryCode::parse(c).map_err(|e| parse_err(format!("{at}.countries"), &e)))
                     .collect::<Result<_, _>>()?,
             )
         };
@@ -80,27 +78,19 @@ impl IssuerConfig {
             return Err(invalid(format!("{at}.audience"), "must not be empty"));
         }
         if self.algorithms.is_empty() {
-            return Err(invalid(
-                format!("{at}.algorithms"),
-                "must name at least one algorithm",
-            ));
+            return Err(invalid(format!("{at}.algorithms"), "must name at least one algorithm"));
         }
         for alg in &self.algorithms {
             match alg.as_str() {
                 "ES256" | "EdDSA" | "RS256" => {}
                 "HS256" if self.development => {}
                 "HS256" => {
-                    return Err(invalid(
-                        format!("{at}.algorithms"),
-                        "HS256 is only allowed for a development issuer",
-                    ));
+                    return Err(invalid(format!("{at}.algorithms"), "HS256 is only allowed for a development issuer"));
                 }
                 other => {
                     return Err(invalid(
                         format!("{at}.algorithms"),
-                        format!(
-                            "{other:?} is not one of ES256, EdDSA, RS256 (HS256 for development)"
-                        ),
+                        format!("{other:?} is not one of ES256, EdDSA, RS256 (HS256 for development)"),
                     ));
                 }
             }
@@ -108,16 +98,10 @@ impl IssuerConfig {
         let hmac = self.algorithms.iter().any(|a| a == "HS256");
         let public = self.algorithms.iter().any(|a| a != "HS256");
         if self.keys.is_empty() && self.jwks_file.is_none() {
-            return Err(invalid(
-                format!("{at}.keys"),
-                "an issuer needs keys or a jwks_file",
-            ));
+            return Err(invalid(format!("{at}.keys"), "an issuer needs keys or a jwks_file"));
         }
         if self.jwks_file.is_some() && !public {
-            return Err(invalid(
-                format!("{at}.jwks_file"),
-                "needs a public-key algorithm (ES256, EdDSA, RS256)",
-            ));
+            return Err(invalid(format!("{at}.jwks_file"), "needs a public-key algorithm (ES256, EdDSA, RS256)"));
         }
         for (j, key) in self.keys.iter().enumerate() {
             let at = format!("{at}.keys[{j}]");
@@ -150,29 +134,19 @@ impl IssuerConfig {
             }
         }
         if self.countries.is_empty() {
-            return Err(invalid(
-                format!("{at}.countries"),
-                "must name at least one country, or \"*\"",
-            ));
+            return Err(invalid(format!("{at}.countries"), "must name at least one country, or \"*\""));
         }
         let any = self.countries.iter().any(|c| c == "*");
         if any && self.countries.len() > 1 {
-            return Err(invalid(
-                format!("{at}.countries"),
-                "\"*\" (every country) must be the only entry",
-            ));
+            return Err(invalid(format!("{at}.countries"), "\"*\" (every country) must be the only entry"));
         }
         if !any {
             for (j, country) in self.countries.iter().enumerate() {
-                CountryCode::parse(country)
-                    .map_err(|e| invalid(format!("{at}.countries[{j}]"), e.to_string()))?;
+                CountryCode::parse(country).map_err(|e| invalid(format!("{at}.countries[{j}]"), e.to_string()))?;
             }
         }
         if self.roles.is_empty() {
-            return Err(invalid(
-                format!("{at}.roles"),
-                "must name at least one role",
-            ));
+            return Err(invalid(format!("{at}.roles"), "must name at least one role"));
         }
         for (j, role) in self.roles.iter().enumerate() {
             Role::parse(role).map_err(|e| invalid(format!("{at}.roles[{j}]"), e.to_string()))?;

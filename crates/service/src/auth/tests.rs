@@ -18,9 +18,7 @@ mod setup;
 mod tokens;
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("src/auth/testdata")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/auth/testdata").join(name)
 }
 
 fn private_key(alg: Algorithm) -> EncodingKey {
@@ -38,29 +36,15 @@ fn private_key(alg: Algorithm) -> EncodingKey {
 
 /// `claims` without `key`.
 fn remove(claims: &mut Value, key: &str) {
-    claims
-        .as_object_mut()
-        .expect("claims are an object")
-        .remove(key);
+    claims.as_object_mut().expect("claims are an object").remove(key);
 }
 
-fn issuer(
-    name: &str,
-    alg: &str,
-    kid: &str,
-    public_pem: &str,
-    countries: &[&str],
-    roles: &[&str],
-) -> IssuerConfig {
+fn issuer(name: &str, alg: &str, kid: &str, public_pem: &str, countries: &[&str], roles: &[&str]) -> IssuerConfig {
     IssuerConfig {
         issuer: name.into(),
         audience: "peerlab".into(),
         algorithms: vec![alg.into()],
-        keys: vec![KeyConfig {
-            kid: kid.into(),
-            pem_file: Some(testdata(public_pem)),
-            secret: None,
-        }],
+        keys: vec![KeyConfig { kid: kid.into(), pem_file: Some(testdata(public_pem)), secret: None }],
         jwks_file: None,
         countries: countries.iter().map(|c| (*c).to_owned()).collect(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
@@ -73,40 +57,15 @@ fn issuer(
 fn issuers() -> Vec<IssuerConfig> {
     let local = ["country_admin", "staff", "observer"];
     vec![
-        issuer(
-            "ba-portal",
-            "ES256",
-            "ba-1",
-            "dev-es256-public.pem",
-            &["BA"],
-            &local,
-        ),
-        issuer(
-            "rs-portal",
-            "EdDSA",
-            "rs-1",
-            "dev-ed25519-public.pem",
-            &["RS"],
-            &local,
-        ),
-        issuer(
-            "network",
-            "RS256",
-            "net-1",
-            "dev-rs256-public.pem",
-            &["*"],
-            &["coordinator", "observer"],
-        ),
+        issuer("ba-portal", "ES256", "ba-1", "dev-es256-public.pem", &["BA"], &local),
+        issuer("rs-portal", "EdDSA", "rs-1", "dev-ed25519-public.pem", &["RS"], &local),
+        issuer("network", "RS256", "net-1", "dev-rs256-public.pem", &["*"], &["coordinator", "observer"]),
         IssuerConfig::development(),
     ]
 }
 
 fn verifier() -> Verifier {
-    Verifier::from_config(&AuthConfig {
-        issuers: issuers(),
-        ..AuthConfig::default()
-    })
-    .expect("test trust store loads")
+    Verifier::from_config(&AuthConfig { issuers: issuers(), ..AuthConfig::default() }).expect("test trust store loads")
 }
 
 fn now() -> i64 {
@@ -130,8 +89,7 @@ fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
 fn sign_hs256(secret: &[u8], kid: &str, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(kid.into());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret))
-        .expect("test token signs")
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).expect("test token signs")
 }
 
 /// `base64url(header).base64url(payload).signature` from raw JSON.
@@ -149,10 +107,7 @@ fn rejection(verifier: &Verifier, token: &str) -> &'static str {
     let err = verify(verifier, token).expect_err("token must be rejected");
     let message = err.to_string();
     for part in token.split('.').filter(|p| p.len() > 8) {
-        assert!(
-            !message.contains(part),
-            "message {message:?} leaks the token"
-        );
+        assert!(!message.contains(part), "message {message:?} leaks the token");
     }
     err.reason()
 }

@@ -99,39 +99,24 @@ impl TrustStore {
 
 impl fmt::Debug for TrustStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TrustStore")
-            .field("issuers", &self.policies.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
+        f.debug_struct("TrustStore").field("issuers", &self.policies.keys().collect::<Vec<_>>()).finish_non_exhaustive()
     }
 }
 
-fn load_key_rings(
-    config: &AuthConfig,
-    policies: &HashMap<String, IssuerPolicy>,
-) -> Result<KeyRings, AuthSetupError> {
+fn load_key_rings(config: &AuthConfig, policies: &HashMap<String, IssuerPolicy>) -> Result<KeyRings, AuthSetupError> {
     let mut rings = HashMap::new();
     for (i, issuer) in config.issuers.iter().enumerate() {
         let at = format!("auth.issuers[{i}]");
-        let families = policies
-            .get(&issuer.issuer)
-            .map(public_families)
-            .unwrap_or_default();
-        rings.insert(
-            issuer.issuer.clone(),
-            load_key_ring(issuer, &at, &families)?,
-        );
+        let families = policies.get(&issuer.issuer).map(public_families).unwrap_or_default();
+        rings.insert(issuer.issuer.clone(), load_key_ring(issuer, &at, &families)?);
     }
     Ok(rings)
 }
 
 /// The public-key families of the pinned algorithms; HMAC keys never come from files.
 fn public_families(policy: &IssuerPolicy) -> Vec<AlgorithmFamily> {
-    let mut families: Vec<AlgorithmFamily> = policy
-        .algorithms
-        .iter()
-        .map(|a| a.family())
-        .filter(|f| *f != AlgorithmFamily::Hmac)
-        .collect();
+    let mut families: Vec<AlgorithmFamily> =
+        policy.algorithms.iter().map(|a| a.family()).filter(|f| *f != AlgorithmFamily::Hmac).collect();
     families.dedup();
     families
 }
@@ -145,16 +130,10 @@ fn load_key_ring(
     for (j, key) in issuer.keys.iter().enumerate() {
         let decoding = match (&key.pem_file, &key.secret) {
             (Some(path), None) => load_pem(&format!("{at}.keys[{j}].pem_file"), path, families)?,
-            (None, Some(secret)) if issuer.development => {
-                DecodingKey::from_secret(secret.as_bytes())
-            }
+            (None, Some(secret)) if issuer.development => DecodingKey::from_secret(secret.as_bytes()),
             _ => {
                 let reason = "needs exactly one of pem_file and secret (secret for development issuers only)";
-                return Err(ConfigError::Invalid {
-                    key: format!("{at}.keys[{j}]"),
-                    reason: reason.into(),
-                }
-                .into());
+                return Err(ConfigError::Invalid { key: format!("{at}.keys[{j}]"), reason: reason.into() }.into());
             }
         };
         ring.insert(key.kid.clone(), decoding);
@@ -166,21 +145,12 @@ fn load_key_ring(
 }
 
 fn key_file_error(key: &str, path: &Path, reason: impl Into<String>) -> AuthSetupError {
-    AuthSetupError::KeyFile {
-        key: key.to_owned(),
-        path: path.to_owned(),
-        reason: reason.into(),
-    }
+    AuthSetupError::KeyFile { key: key.to_owned(), path: path.to_owned(), reason: reason.into() }
 }
 
 /// Parse a PEM public key as the first of the issuer's key families it fits.
-fn load_pem(
-    key: &str,
-    path: &Path,
-    families: &[AlgorithmFamily],
-) -> Result<DecodingKey, AuthSetupError> {
-    let pem =
-        std::fs::read(path).map_err(|e| key_file_error(key, path, format!("cannot read: {e}")))?;
+fn load_pem(key: &str, path: &Path, families: &[AlgorithmFamily]) -> Result<DecodingKey, AuthSetupError> {
+    let pem = std::fs::read(path).map_err(|e| key_file_error(key, path, format!("cannot read: {e}")))?;
     families
         .iter()
         .find_map(|family| match family {
@@ -191,11 +161,7 @@ fn load_pem(
         })
         .ok_or_else(|| {
             let wanted: Vec<&str> = families.iter().map(|f| family_name(*f)).collect();
-            key_file_error(
-                key,
-                path,
-                format!("not a PEM public key of kind {}", wanted.join(" or ")),
-            )
+            key_file_error(key, path, format!("not a PEM public key of kind {}", wanted.join(" or ")))
         })
 }
 
@@ -218,10 +184,9 @@ fn load_jwks(
     families: &[AlgorithmFamily],
     ring: &mut HashMap<String, DecodingKey>,
 ) -> Result<(), AuthSetupError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| key_file_error(key, path, format!("cannot read: {e}")))?;
-    let set: JwkSet = serde_json::from_slice(&bytes)
-        .map_err(|e| key_file_error(key, path, format!("not a JWKS: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| key_file_error(key, path, format!("cannot read: {e}")))?;
+    let set: JwkSet =
+        serde_json::from_slice(&bytes).map_err(|e| key_file_error(key, path, format!("not a JWKS: {e}")))?;
     let mut added = 0;
     for jwk in &set.keys {
         let Some(kid) = &jwk.common.key_id else {
@@ -230,26 +195,18 @@ fn load_jwks(
         if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
             continue;
         }
-        let decoding = DecodingKey::from_jwk(jwk)
-            .map_err(|e| key_file_error(key, path, format!("key {kid:?}: {e}")))?;
+        let decoding =
+            DecodingKey::from_jwk(jwk).map_err(|e| key_file_error(key, path, format!("key {kid:?}: {e}")))?;
         if !families.contains(&decoding.family()) {
             continue;
         }
         if ring.insert(kid.clone(), decoding).is_some() {
-            return Err(key_file_error(
-                key,
-                path,
-                format!("kid {kid:?} is also configured elsewhere for this issuer"),
-            ));
+            return Err(key_file_error(key, path, format!("kid {kid:?} is also configured elsewhere for this issuer")));
         }
         added += 1;
     }
     if added == 0 {
-        return Err(key_file_error(
-            key,
-            path,
-            "holds no public key usable with the issuer's algorithms",
-        ));
+        return Err(key_file_error(key, path, "holds no public key usable with the issuer's algorithms"));
     }
     Ok(())
 }

@@ -37,10 +37,7 @@ struct Inner {
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier")
-            .field("trust", &self.trust)
-            .field("leeway", &self.leeway)
-            .finish_non_exhaustive()
+        f.debug_struct("Verifier").field("trust", &self.trust).field("leeway", &self.leeway).finish_non_exhaustive()
     }
 }
 
@@ -68,17 +65,8 @@ struct UnverifiedHeader {
 impl Verifier {
     /// A verifier over `trust`, with the leeway and cache size of its configuration.
     pub fn new(trust: TrustStore) -> Verifier {
-        let (leeway, cache) = (
-            trust.config().leeway_seconds,
-            TokenCache::new(trust.config().token_cache_size),
-        );
-        Verifier {
-            inner: Arc::new(Inner {
-                trust,
-                cache,
-                leeway,
-            }),
-        }
+        let (leeway, cache) = (trust.config().leeway_seconds, TokenCache::new(trust.config().token_cache_size));
+        Verifier { inner: Arc::new(Inner { trust, cache, leeway }) }
     }
 
     /// Build the trust store from `config` and a verifier over it.
@@ -102,28 +90,20 @@ impl Verifier {
             return Ok(principal);
         }
         let (principal, exp) = self.verify_token(token)?;
-        self.inner
-            .cache
-            .insert(digest, principal.clone(), exp, now, generation);
+        self.inner.cache.insert(digest, principal.clone(), exp, now, generation);
         Ok(principal)
     }
 
     fn verify_token(&self, token: &str) -> Result<(Principal, i64), AuthError> {
         let (header, iss) = peek(token)?;
         let trust = &self.inner.trust;
-        let policy = trust
-            .policy(&iss)
-            .ok_or_else(|| AuthError::UnknownIssuer(bounded(&iss)))?;
+        let policy = trust.policy(&iss).ok_or_else(|| AuthError::UnknownIssuer(bounded(&iss)))?;
         let alg = Algorithm::from_str(&header.alg)
             .ok()
             .filter(|alg| policy.algorithms.contains(alg))
             .ok_or_else(|| AuthError::AlgorithmNotAllowed(bounded(&header.alg)))?;
-        let kid = header
-            .kid
-            .ok_or_else(|| AuthError::UnknownKey("(no kid)".into()))?;
-        let key = trust
-            .key(&policy.issuer, &kid)
-            .ok_or_else(|| AuthError::UnknownKey(bounded(&kid)))?;
+        let kid = header.kid.ok_or_else(|| AuthError::UnknownKey("(no kid)".into()))?;
+        let key = trust.key(&policy.issuer, &kid).ok_or_else(|| AuthError::UnknownKey(bounded(&kid)))?;
         if !key_fits(&key, alg) {
             return Err(AuthError::AlgorithmNotAllowed(bounded(&header.alg)));
         }
@@ -148,10 +128,7 @@ impl Verifier {
 }
 
 fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
-    let value = authorization
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or(AuthError::MissingToken)?;
+    let value = authorization.map(str::trim).filter(|v| !v.is_empty()).ok_or(AuthError::MissingToken)?;
     let not_bearer = AuthError::Malformed("expected `Bearer <token>`");
     let (scheme, token) = value.split_once(' ').ok_or(not_bearer.clone())?;
     let token = token.trim();
@@ -178,18 +155,14 @@ fn peek(token: &str) -> Result<(UnverifiedHeader, String), AuthError> {
     let iss = match segment(payload)?.get("iss") {
         Some(Value::String(iss)) => iss.clone(),
         _ => {
-            return Err(AuthError::BadClaims(
-                "the token needs an iss claim naming its issuer".into(),
-            ));
+            return Err(AuthError::BadClaims("the token needs an iss claim naming its issuer".into()));
         }
     };
     Ok((header, iss))
 }
 
 fn segment(part: &str) -> Result<Value, AuthError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| AuthError::Malformed("a part is not base64url"))?;
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Malformed("a part is not base64url"))?;
     serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed("a part is not JSON"))
 }
 
@@ -200,12 +173,8 @@ fn jwt_error(kind: &ErrorKind, alg: &str) -> AuthError {
         ErrorKind::ImmatureSignature => AuthError::NotYetValid,
         ErrorKind::InvalidAudience => AuthError::AudienceInvalid,
         ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::AudienceInvalid,
-        ErrorKind::MissingRequiredClaim(claim) => {
-            AuthError::BadClaims(format!("missing {claim} claim"))
-        }
-        ErrorKind::InvalidClaimFormat(claim) => {
-            AuthError::BadClaims(format!("malformed {claim} claim"))
-        }
+        ErrorKind::MissingRequiredClaim(claim) => AuthError::BadClaims(format!("missing {claim} claim")),
+        ErrorKind::InvalidClaimFormat(claim) => AuthError::BadClaims(format!("malformed {claim} claim")),
         ErrorKind::InvalidIssuer => AuthError::BadClaims("iss does not name the issuer".into()),
         ErrorKind::InvalidSubject => AuthError::BadClaims("unexpected sub".into()),
         // serde_json's message names the claim and the expected type, never the token.
@@ -232,12 +201,7 @@ fn principal(policy: &IssuerPolicy, claims: Claims) -> Result<Principal, AuthErr
     if !policy.roles.contains(&role) {
         return Err(AuthError::RoleNotGranted(role.to_string()));
     }
-    let country = claims
-        .country
-        .as_deref()
-        .map(CountryCode::parse)
-        .transpose()
-        .map_err(bad)?;
+    let country = claims.country.as_deref().map(CountryCode::parse).transpose().map_err(bad)?;
     if let Some(country) = country
         && !policy.grants_country(country)
     {
@@ -253,19 +217,12 @@ fn municipality(claim: &Value) -> Result<MunicipalityId, AuthError> {
         Value::Number(n) => match n.as_i64() {
             Some(n) => MunicipalityId::parse("municipality", n),
             None => {
-                return Err(AuthError::BadClaims(
-                    "municipality must be a positive integer id".into(),
-                ));
+                return Err(AuthError::BadClaims("municipality must be a positive integer id".into()));
             }
         },
-        Value::String(s) => MunicipalityId::parse_str(
-            "municipality",
-            s.strip_prefix("municipalities/").unwrap_or(s),
-        ),
+        Value::String(s) => MunicipalityId::parse_str("municipality", s.strip_prefix("municipalities/").unwrap_or(s)),
         _ => {
-            return Err(AuthError::BadClaims(
-                "municipality must be an id or a municipalities/{id} name".into(),
-            ));
+            return Err(AuthError::BadClaims("municipality must be an id or a municipalities/{id} name".into()));
         }
     };
     parsed.map_err(|e| AuthError::BadClaims(e.to_string()))

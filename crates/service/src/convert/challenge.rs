@@ -46,27 +46,9 @@ fn status_in(field: &str, raw: i32) -> Result<Option<ChallengeStatus>> {
 
 /// A challenge on the wire.
 pub fn challenge(c: Challenge) -> pb::Challenge {
-    let Challenge {
-        id,
-        owner,
-        title,
-        description,
-        themes,
-        status: st,
-        meta: m,
-    } = c;
-    let Ownership {
-        working_group,
-        municipality,
-        country,
-        visibility: vis,
-    } = owner;
-    let WireMeta {
-        create_time,
-        update_time,
-        archive_time,
-        etag,
-    } = meta(m);
+    let Challenge { id, owner, title, description, themes, status: st, meta: m } = c;
+    let Ownership { working_group, municipality, country, visibility: vis } = owner;
+    let WireMeta { create_time, update_time, archive_time, etag } = meta(m);
     pb::Challenge {
         name: names::challenge(municipality, id),
         working_group: names::working_group(working_group),
@@ -88,32 +70,26 @@ pub fn challenge(c: Challenge) -> pb::Challenge {
 pub fn new_challenge(c: Option<&pb::Challenge>) -> Result<NewChallenge> {
     let c = required("challenge", c)?;
     let mut v = Violations::new();
-    let working_group = v.check(parse::working_group(
-        "challenge.working_group",
-        &c.working_group,
-    ));
+    let working_group = v.check(parse::working_group("challenge.working_group", &c.working_group));
     let title = v.check(Title::parse("challenge.title", &c.title));
     let description = v.check(Description::parse("challenge.description", &c.description));
     let themes = v.check(Theme::parse_list("challenge.themes", &c.themes));
     let vis = v.check(visibility_in("challenge.visibility", c.visibility));
     v.finish()?;
     match (working_group, title, description, themes, vis) {
-        (Some(working_group), Some(title), Some(description), Some(themes), Some(vis)) => {
-            Ok(NewChallenge {
-                working_group,
-                title,
-                description,
-                themes,
-                visibility: vis.unwrap_or(Visibility::Shared),
-            })
-        }
+        (Some(working_group), Some(title), Some(description), Some(themes), Some(vis)) => Ok(NewChallenge {
+            working_group,
+            title,
+            description,
+            themes,
+            visibility: vis.unwrap_or(Visibility::Shared),
+        }),
         _ => Err(Error::Internal("validated challenge lost a field".into())),
     }
 }
 
 /// The fields clients may change on a challenge.
-pub const CHALLENGE_UPDATABLE: &[&str] =
-    &["title", "description", "themes", "visibility", "status"];
+pub const CHALLENGE_UPDATABLE: &[&str] = &["title", "description", "themes", "visibility", "status"];
 
 /// A patch from an update request and its mask.
 pub fn challenge_patch(c: &pb::Challenge, mask: Option<&FieldMask>) -> Result<ChallengePatch> {
@@ -130,24 +106,15 @@ pub fn challenge_patch(c: &pb::Challenge, mask: Option<&FieldMask>) -> Result<Ch
     for p in &paths {
         match p.as_str() {
             "title" => patch.title = v.check(Title::parse("challenge.title", &c.title)),
-            "description" => {
-                patch.description =
-                    v.check(Description::parse("challenge.description", &c.description))
-            }
+            "description" => patch.description = v.check(Description::parse("challenge.description", &c.description)),
             "themes" => patch.themes = v.check(Theme::parse_list("challenge.themes", &c.themes)),
             "visibility" => match v.check(visibility_in("challenge.visibility", c.visibility)) {
-                Some(None) => v.push(
-                    "challenge.visibility",
-                    "must be DRAFT or SHARED when it is in the update mask",
-                ),
+                Some(None) => v.push("challenge.visibility", "must be DRAFT or SHARED when it is in the update mask"),
                 Some(Some(x)) => patch.visibility = Some(x),
                 None => {}
             },
             "status" => match v.check(status_in("challenge.status", c.status)) {
-                Some(None) => v.push(
-                    "challenge.status",
-                    "must be set when it is in the update mask",
-                ),
+                Some(None) => v.push("challenge.status", "must be set when it is in the update mask"),
                 Some(Some(x)) => patch.status = Some(x),
                 None => {}
             },

@@ -8,10 +8,7 @@ use prost_types::FieldMask;
 
 /// A core time on the wire.
 pub fn timestamp(t: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: t.timestamp_subsec_nanos() as i32,
-    }
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
 }
 
 /// A wire time in the core, checked.
@@ -36,12 +33,7 @@ pub struct WireMeta {
 /// Split core bookkeeping into wire fields.
 pub fn meta(m: Meta) -> WireMeta {
     let etag = m.etag().to_string();
-    let Meta {
-        version: _,
-        create_time,
-        update_time,
-        archive_time,
-    } = m;
+    let Meta { version: _, create_time, update_time, archive_time } = m;
     WireMeta {
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
@@ -52,11 +44,7 @@ pub fn meta(m: Meta) -> WireMeta {
 
 /// A calendar date on the wire.
 pub fn date(d: NaiveDate) -> Date {
-    Date {
-        year: d.year(),
-        month: d.month() as i32,
-        day: d.day() as i32,
-    }
+    Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
 }
 
 /// A full calendar date from the wire (year, month and day all set).
@@ -67,12 +55,7 @@ pub fn date_in(field: &str, d: Option<&Date>) -> Result<NaiveDate> {
         .zip(u32::try_from(d.day).ok())
         .filter(|_| (1..=9999).contains(&d.year))
         .and_then(|(m, day)| NaiveDate::from_ymd_opt(d.year, m, day))
-        .ok_or_else(|| {
-            Error::invalid(
-                field,
-                "must be a valid calendar date with year, month and day",
-            )
-        })
+        .ok_or_else(|| Error::invalid(field, "must be a valid calendar date with year, month and day"))
 }
 
 /// An etag sent by the client.
@@ -88,33 +71,21 @@ pub fn update_paths(
     populated: impl Fn(&str) -> bool,
 ) -> Result<Vec<String>> {
     let paths: Vec<String> = match mask {
-        Some(m) if m.paths.iter().any(|p| p == "*") => {
-            updatable.iter().map(|s| s.to_string()).collect()
-        }
+        Some(m) if m.paths.iter().any(|p| p == "*") => updatable.iter().map(|s| s.to_string()).collect(),
         Some(m) if !m.paths.is_empty() => m.paths.clone(),
-        _ => updatable
-            .iter()
-            .filter(|p| populated(p))
-            .map(|s| s.to_string())
-            .collect(),
+        _ => updatable.iter().filter(|p| populated(p)).map(|s| s.to_string()).collect(),
     };
     if paths.is_empty() {
         return Err(Error::invalid(
             "update_mask",
-            format!(
-                "names no field to update; updatable fields: {}",
-                updatable.join(", ")
-            ),
+            format!("names no field to update; updatable fields: {}", updatable.join(", ")),
         ));
     }
     for p in &paths {
         if !updatable.contains(&p.as_str()) {
             return Err(Error::invalid(
                 "update_mask",
-                format!(
-                    "`{p}` cannot be updated; updatable fields: {}",
-                    updatable.join(", ")
-                ),
+                format!("`{p}` cannot be updated; updatable fields: {}", updatable.join(", ")),
             ));
         }
     }
@@ -122,26 +93,12 @@ pub fn update_paths(
 }
 
 /// The paging part of a List request.
-pub fn page(
-    page_size: i32,
-    page_token: String,
-    filter: String,
-    show_archived: bool,
-) -> PageRequest {
-    PageRequest {
-        page_size,
-        page_token,
-        filter,
-        show_archived,
-    }
+pub fn page(page_size: i32, page_token: String, filter: String, show_archived: bool) -> PageRequest {
+    PageRequest { page_size, page_token, filter, show_archived }
 }
 
 /// Map a wire enum value to a core value; `UNSPECIFIED` (0) is `None`.
-pub fn enum_in<W: TryFrom<i32>, T>(
-    field: &str,
-    raw: i32,
-    map: impl Fn(W) -> Option<T>,
-) -> Result<Option<T>> {
+pub fn enum_in<W: TryFrom<i32>, T>(field: &str, raw: i32, map: impl Fn(W) -> Option<T>) -> Result<Option<T>> {
     if raw == 0 {
         return Ok(None);
     }

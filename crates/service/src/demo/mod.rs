@@ -56,8 +56,10 @@ impl Loader<'_> {
 
     async fn network(&mut self) -> anyhow::Result<()> {
         for (key, name, country) in data::MUNICIPALITIES {
-            let input = NewMunicipality { display_name: Title::parse("name", name)?, country: CountryCode::parse(country)? };
-            let m = self.store.create_municipality(&self.coordinator, input, rid("municipality", key)?.as_ref()).await?;
+            let input =
+                NewMunicipality { display_name: Title::parse("name", name)?, country: CountryCode::parse(country)? };
+            let m =
+                self.store.create_municipality(&self.coordinator, input, rid("municipality", key)?.as_ref()).await?;
             self.municipalities.insert(key, (m.id, m.country));
         }
         let digitalisation_members: Vec<&str> = data::MUNICIPALITIES[..19].iter().map(|m| m.0).collect();
@@ -96,7 +98,9 @@ impl Loader<'_> {
             self.groups.insert(key, g.id);
             for m in members {
                 let (id, _) = self.muni(m)?;
-                self.store.create_membership(&self.coordinator, g.id, id, rid("membership", &format!("{key}:{m}"))?.as_ref()).await?;
+                self.store
+                    .create_membership(&self.coordinator, g.id, id, rid("membership", &format!("{key}:{m}"))?.as_ref())
+                    .await?;
             }
             for (n, (phase, title, day, minutes, attending)) in workshops.iter().enumerate() {
                 let attendees = if attending.is_empty() { members } else { attending };
@@ -107,7 +111,9 @@ impl Loader<'_> {
                     duration_minutes: *minutes,
                     attendees: attendees.iter().map(|a| self.muni(a).map(|m| m.0)).collect::<anyhow::Result<_>>()?,
                 };
-                self.store.create_workshop(&self.coordinator, g.id, input, rid("workshop", &format!("{key}:{n}"))?.as_ref()).await?;
+                self.store
+                    .create_workshop(&self.coordinator, g.id, input, rid("workshop", &format!("{key}:{n}"))?.as_ref())
+                    .await?;
             }
         }
         Ok(())
@@ -124,7 +130,8 @@ impl Loader<'_> {
                 visibility: if *draft { Visibility::Draft } else { Visibility::Shared },
             };
             let p = self.staff(owner)?;
-            let mut c = self.store.create_challenge(&p, self.muni(owner)?.0, input, rid("challenge", key)?.as_ref()).await?;
+            let mut c =
+                self.store.create_challenge(&p, self.muni(owner)?.0, input, rid("challenge", key)?.as_ref()).await?;
             let target = ChallengeStatus::parse("status", status)?;
             let r = ItemRef { municipality: c.owner.municipality, id: c.id };
             if c.status != target {
@@ -139,10 +146,16 @@ impl Loader<'_> {
                 title: Title::parse("title", title)?,
                 description: Description::parse("description", "")?,
                 status: InitiativeStatus::parse("status", status)?,
-                challenges: addresses.iter().map(|c| self.challenges.get(c).copied().context("demo challenge")).collect::<anyhow::Result<_>>()?,
+                challenges: addresses
+                    .iter()
+                    .map(|c| self.challenges.get(c).copied().context("demo challenge"))
+                    .collect::<anyhow::Result<_>>()?,
                 visibility: Visibility::Shared,
             };
-            let i = self.store.create_initiative(&self.staff(owner)?, self.muni(owner)?.0, input, rid("initiative", key)?.as_ref()).await?;
+            let i = self
+                .store
+                .create_initiative(&self.staff(owner)?, self.muni(owner)?.0, input, rid("initiative", key)?.as_ref())
+                .await?;
             self.initiatives.insert(key, ItemRef { municipality: i.owner.municipality, id: i.id });
         }
         for (key, group, owner, title, stage, challenges, initiatives, partners) in data::PROJECT_IDEAS {
@@ -150,13 +163,20 @@ impl Loader<'_> {
                 working_group: self.group(group)?,
                 title: Title::parse("title", title)?,
                 description: Description::parse("description", "")?,
-                challenges: challenges.iter().map(|c| self.challenges.get(c).copied().context("demo challenge")).collect::<anyhow::Result<_>>()?,
-                initiatives: initiatives.iter().map(|i| self.initiatives.get(i).copied().context("demo initiative")).collect::<anyhow::Result<_>>()?,
+                challenges: challenges
+                    .iter()
+                    .map(|c| self.challenges.get(c).copied().context("demo challenge"))
+                    .collect::<anyhow::Result<_>>()?,
+                initiatives: initiatives
+                    .iter()
+                    .map(|i| self.initiatives.get(i).copied().context("demo initiative"))
+                    .collect::<anyhow::Result<_>>()?,
                 partners: partners.iter().map(|m| self.muni(m).map(|m| m.0)).collect::<anyhow::Result<_>>()?,
                 visibility: Visibility::Shared,
             };
             let p = self.staff(owner)?;
-            let mut idea = self.store.create_project_idea(&p, self.muni(owner)?.0, input, rid("idea", key)?.as_ref()).await?;
+            let mut idea =
+                self.store.create_project_idea(&p, self.muni(owner)?.0, input, rid("idea", key)?.as_ref()).await?;
             let target = ProjectStage::parse("stage", stage)?;
             // Walk the idea through the workshops, one stage at a time.
             while idea.stage != target {
@@ -166,7 +186,10 @@ impl Loader<'_> {
                     ProjectStage::SolutionDefined | ProjectStage::ProjectDefined => ProjectStage::ProjectDefined,
                 };
                 let r = ItemRef { municipality: idea.owner.municipality, id: idea.id };
-                idea = self.store.update_project_idea(&p, r, ProjectIdeaPatch { stage: Some(next), ..Default::default() }, None).await?;
+                idea = self
+                    .store
+                    .update_project_idea(&p, r, ProjectIdeaPatch { stage: Some(next), ..Default::default() }, None)
+                    .await?;
             }
             self.ideas.insert(key, ItemRef { municipality: idea.owner.municipality, id: idea.id });
         }
@@ -184,12 +207,18 @@ impl Loader<'_> {
                 target,
                 kind: RecommendationKind::parse("kind", rkind)?,
                 body: Body::parse("body", body)?,
-                author_initiative: own.map(|i| self.initiatives.get(i).copied().context("demo initiative")).transpose()?,
+                author_initiative: own
+                    .map(|i| self.initiatives.get(i).copied().context("demo initiative"))
+                    .transpose()?,
             };
             let p = self.staff(author)?;
-            let rec = self.store.create_recommendation(&p, self.muni(author)?.0, input, rid("recommendation", key)?.as_ref()).await?;
+            let rec = self
+                .store
+                .create_recommendation(&p, self.muni(author)?.0, input, rid("recommendation", key)?.as_ref())
+                .await?;
             if let Some((state, note)) = answer.filter(|_| rec.answer.state == AnswerState::Unanswered) {
-                let receiver = Principal::new(ISSUER, LOADER, Role::Staff, Some(rec.target_country), Some(target.municipality()))?;
+                let receiver =
+                    Principal::new(ISSUER, LOADER, Role::Staff, Some(rec.target_country), Some(target.municipality()))?;
                 let r = ItemRef { municipality: rec.municipality, id: rec.id };
                 let answer = NewAnswer { state: AnswerState::parse("state", state)?, note: Note::parse("note", note)? };
                 self.store.answer_recommendation(&receiver, r, answer, None).await?;
