@@ -13,6 +13,7 @@ mod project_ideas;
 mod recommendations;
 mod reliability;
 mod reports;
+mod shutdown;
 mod support;
 mod tokens;
 mod watch;

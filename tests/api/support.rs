@@ -119,6 +119,19 @@ impl TestApp {
         self.stop_server().await;
     }
 
+    /// Start a graceful shutdown without waiting for it.
+    pub fn trigger_shutdown(&self) {
+        self.shutdown.trigger();
+    }
+
+    /// Wait (at most `limit`) for the server to end; whether it ended in time.
+    pub async fn server_ended_within(&mut self, limit: Duration) -> bool {
+        match self.server.take() {
+            Some(server) => tokio::time::timeout(limit, server).await.is_ok(),
+            None => true,
+        }
+    }
+
     /// Shut the server down gracefully, keeping its database.
     pub async fn stop_server(&mut self) {
         self.shutdown.trigger();
