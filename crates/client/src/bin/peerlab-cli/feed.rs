@@ -5,7 +5,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use futures::Stream;
+use futures::{Stream, StreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
 use peerlab_client::{Error, pb};
 use serde_json::{Value, json};
 
@@ -160,27 +161,28 @@ pub async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
         partial.push(".part");
         PathBuf::from(partial)
     });
+    let to_file = partial.is_some();
     let out: Box<dyn Write> = match &partial {
         Some(path) => Box::new(BufWriter::new(File::create(path)?)),
         None => Box::new(BufWriter::new(io::stdout())),
     };
     let count = match args.kind {
         ExportKind::Challenges => {
-            write(format, out, client.export_challenges(pb::ExportChallengesRequest { filter, show_archived })).await
+            write(format, out, client.export_challenges(pb::ExportChallengesRequest { filter, show_archived }), to_file).await
         }
         ExportKind::Initiatives => {
-            write(format, out, client.export_initiatives(pb::ExportInitiativesRequest { filter, show_archived })).await
+            write(format, out, client.export_initiatives(pb::ExportInitiativesRequest { filter, show_archived }), to_file).await
         }
         ExportKind::ProjectIdeas => {
             let request = pb::ExportProjectIdeasRequest { filter, show_archived };
-            write(format, out, client.export_project_ideas(request)).await
+            write(format, out, client.export_project_ideas(request), to_file).await
         }
         ExportKind::Recommendations => {
             let request = pb::ExportRecommendationsRequest { filter, show_archived };
-            write(format, out, client.export_recommendations(request)).await
+            write(format, out, client.export_recommendations(request), to_file).await
         }
         ExportKind::Events if show_archived => Err(CliError::Usage("events are never archived".into())),
-        ExportKind::Events => write(format, out, client.export_events(pb::ExportEventsRequest { filter })).await,
+        ExportKind::Events => write(format, out, client.export_events(pb::ExportEventsRequest { filter }), to_file).await,
     };
     match (count, partial, args.out) {
         (Ok(count), Some(partial), Some(out)) => {
@@ -200,9 +202,21 @@ async fn write<R: Record>(
     format: Format,
     out: Box<dyn Write>,
     items: impl Stream<Item = Result<R, Error>>,
+    to_file: bool,
 ) -> Result<usize, CliError> {
+    // A progress line on the terminal while writing to a file; hidden when
+    // stderr is not a terminal (scripts, CI) or the items go to stdout.
+    let progress = if to_file { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} exported ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    progress.enable_steady_tick(std::time::Duration::from_millis(200));
+    let items = items.inspect(|_| progress.inc(1));
     let mut sink = Sink::new(format, out);
-    let count = sink.drain(items).await?;
+    let count = sink.drain(items).await;
+    progress.finish_and_clear();
+    let count = count?;
     sink.finish()?;
     Ok(count)
 }
