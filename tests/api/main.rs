@@ -1,6 +1,7 @@
 //! The gRPC API suite: a real server on a loopback port, driven through
 //! peerlab-client, on SQLite and PostgreSQL.
 
+mod abuse;
 mod challenges;
 mod client_watch;
 mod demo;

@@ -206,6 +206,9 @@ pub struct ServerConfig {
     /// A WatchEvents client that reads nothing for this long is ended with
     /// `RESOURCE_EXHAUSTED` and the cursor to resume from.
     pub feed_stall_timeout_ms: u64,
+    /// Open WatchEvents streams allowed per caller (token subject); more are
+    /// refused with `RESOURCE_EXHAUSTED`.
+    pub feed_max_streams_per_caller: usize,
 }
 
 impl Default for ServerConfig {
@@ -219,6 +222,7 @@ impl Default for ServerConfig {
             cors_allowed_origins: Vec::new(),
             feed_heartbeat_ms: 15_000,
             feed_stall_timeout_ms: 30_000,
+            feed_max_streams_per_caller: 100,
         }
     }
 }
@@ -304,6 +308,7 @@ impl Config {
             ("server.concurrency_per_connection", server.concurrency_per_connection as u64),
             ("server.feed_heartbeat_ms", server.feed_heartbeat_ms),
             ("server.feed_stall_timeout_ms", server.feed_stall_timeout_ms),
+            ("server.feed_max_streams_per_caller", server.feed_max_streams_per_caller as u64),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));

@@ -37,6 +37,6 @@ impl FeedService for FeedApi {
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
         let p = principal(&req)?;
         let watch = WatchRequest::parse(p.read_scope(), req.into_inner()).or_status()?;
-        Ok(Response::new(self.1.watch(watch)))
+        Ok(Response::new(self.1.watch(&p.actor(), watch)?))
     }
 }

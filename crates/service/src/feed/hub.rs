@@ -30,6 +30,7 @@ pub struct Hub {
     pub(super) stop: watch::Receiver<bool>,
     events: broadcast::Sender<Arc<Event>>,
     head: watch::Receiver<i64>,
+    pub(super) limit: super::limit::StreamLimit,
 }
 
 impl Hub {
@@ -48,7 +49,7 @@ impl Hub {
                 }
             }
         });
-        Hub { store, settings, stop, events, head }
+        Hub { store, settings, stop, events, head, limit: Default::default() }
     }
 
     /// Live events from now on. Subscribe before reading the backlog, so

@@ -8,6 +8,7 @@
 //! stops reading is ended with a status naming the cursor to resume from.
 
 mod hub;
+mod limit;
 mod watch;
 
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub struct FeedSettings {
     pub heartbeat: Duration,
     /// A stream whose client reads nothing for this long is ended.
     pub stall_timeout: Duration,
+    /// Open streams allowed per caller.
+    pub max_streams_per_caller: usize,
 }
 
 impl From<&ServerConfig> for FeedSettings {
@@ -43,6 +46,7 @@ impl From<&ServerConfig> for FeedSettings {
         FeedSettings {
             heartbeat: Duration::from_millis(c.feed_heartbeat_ms),
             stall_timeout: Duration::from_millis(c.feed_stall_timeout_ms),
+            max_streams_per_caller: c.feed_max_streams_per_caller,
         }
     }
 }

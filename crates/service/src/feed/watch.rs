@@ -54,11 +54,14 @@ impl Hub {
     /// Open a stream for `req`: the events after `req.after` that its scope
     /// may read, backlog first, then live, until the client goes away or the
     /// stream is ended with a status naming the cursor to resume from.
-    pub fn watch(&self, req: WatchRequest) -> WatchStream {
+    /// `caller` identifies who holds the stream, for the per-caller limit.
+    pub fn watch(&self, caller: &str, req: WatchRequest) -> Result<WatchStream, Status> {
+        let permit = self.limit.acquire(caller, self.settings.max_streams_per_caller)?;
         let (out, outbox) = mpsc::channel(OUTBOX);
         let (end_tx, end_rx) = oneshot::channel();
         let feed = Feed { hub: self.clone(), position: req.after, req, out, stop: self.stop.clone() };
         tokio::spawn(async move {
+            let _permit = permit;
             if let End::Status(status) = feed.run().await {
                 let _ = end_tx.send(status);
             }
@@ -66,7 +69,7 @@ impl Hub {
         let end = stream::once(async move {
             Err(end_rx.await.unwrap_or_else(|_| Status::internal("the feed stopped; resume with the last id received")))
         });
-        Box::pin(ReceiverStream::new(outbox).map(Ok).chain(end))
+        Ok(Box::pin(ReceiverStream::new(outbox).map(Ok).chain(end)))
     }
 }
 
