@@ -439,6 +439,45 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            rpc: "GetNetworkReport",
+            expect: "OOO DDD DDD DDD",
+            call: |c, _, _, _| {
+                Box::pin(async move { done(c.get_network_report(pb::GetNetworkReportRequest::default()).await) })
+            },
+        },
+        Case {
+            rpc: "GetCountryReport",
+            expect: "OOO OOD DDD OOD",
+            call: |c, w, _, x| {
+                Box::pin(async move {
+                    let request = pb::GetCountryReportRequest { country: w.country(x).into(), ..Default::default() };
+                    done(c.get_country_report(request).await)
+                })
+            },
+        },
+        Case {
+            rpc: "ExportChallenges",
+            expect: "OOO OOO OOO OOO",
+            call: |c, _, _, _| {
+                Box::pin(async move {
+                    let mut items = std::pin::pin!(c.export_challenges(pb::ExportChallengesRequest::default()));
+                    match futures::StreamExt::next(&mut items).await {
+                        Some(Err(e)) => Err(e.code()),
+                        _ => Ok(()),
+                    }
+                })
+            },
+        },
+        Case {
+            rpc: "WatchEvents",
+            expect: "OOO OOO OOO OOO",
+            call: |c, _, _, _| {
+                Box::pin(async move {
+                    c.feed().watch_events(pb::WatchEventsRequest::default()).await.map(|_| ()).map_err(|s| s.code())
+                })
+            },
+        },
+        Case {
             rpc: "ListEvents",
             expect: "OOO OOO OOO OOO",
             call: |c, _, _, _| Box::pin(async move { done(c.list_events(pb::ListEventsRequest::default()).await) }),
