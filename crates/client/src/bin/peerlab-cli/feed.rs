@@ -168,10 +168,17 @@ pub async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
     };
     let count = match args.kind {
         ExportKind::Challenges => {
-            write(format, out, client.export_challenges(pb::ExportChallengesRequest { filter, show_archived }), to_file).await
+            write(format, out, client.export_challenges(pb::ExportChallengesRequest { filter, show_archived }), to_file)
+                .await
         }
         ExportKind::Initiatives => {
-            write(format, out, client.export_initiatives(pb::ExportInitiativesRequest { filter, show_archived }), to_file).await
+            write(
+                format,
+                out,
+                client.export_initiatives(pb::ExportInitiativesRequest { filter, show_archived }),
+                to_file,
+            )
+            .await
         }
         ExportKind::ProjectIdeas => {
             let request = pb::ExportProjectIdeasRequest { filter, show_archived };
@@ -182,7 +189,9 @@ pub async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), CliError> {
             write(format, out, client.export_recommendations(request), to_file).await
         }
         ExportKind::Events if show_archived => Err(CliError::Usage("events are never archived".into())),
-        ExportKind::Events => write(format, out, client.export_events(pb::ExportEventsRequest { filter }), to_file).await,
+        ExportKind::Events => {
+            write(format, out, client.export_events(pb::ExportEventsRequest { filter }), to_file).await
+        }
     };
     match (count, partial, args.out) {
         (Ok(count), Some(partial), Some(out)) => {
