@@ -32,6 +32,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 use tokio::sync::{Mutex, watch};
 
 pub use filter::{Filter, Op, Term};
+pub use page::{check_page_request, page_token_after};
 pub use sea_orm::DbErr;
 pub use write::RequestId;
 

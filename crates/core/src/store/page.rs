@@ -53,6 +53,20 @@ impl PageSpec {
     }
 }
 
+/// Check `req` as a List of the query `context` would: `(after, limit)`.
+/// Public only so the fuzz targets can reach the token decoder.
+#[doc(hidden)]
+pub fn check_page_request(req: &PageRequest, context: &str) -> Result<(Option<i64>, u64)> {
+    PageSpec::new(req, context).map(|spec| (spec.after, spec.limit))
+}
+
+/// The token a List of the query `context` returns for the page after `last`.
+/// Public only so the fuzz targets can reach the token encoder.
+#[doc(hidden)]
+pub fn page_token_after(req: &PageRequest, context: &str, last: i64) -> Result<String> {
+    PageSpec::new(req, context).map(|spec| spec.token_after(last))
+}
+
 fn fingerprint(context: &str, filter: &str, show_archived: bool) -> String {
     let digest = Sha256::digest(format!("{context}\u{0}{filter}\u{0}{show_archived}"));
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
