@@ -1,0 +1,192 @@
+//! S2: durable CreateChallenge at 1 and 16 calls in flight, on SQLite
+//! (WAL, synchronous FULL) and PostgreSQL (synchronous_commit on), against
+//! the raw single-row commit rate of the same database with the same
+//! durability, measured by the bench with its own connections.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerlab_client::{Client, pb};
+use peerlab_core::domain::MunicipalityId;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Statement};
+
+use crate::data::{self, Db};
+use crate::load::{self, Outcome};
+use crate::server::{PeerlabSpec, Server};
+use crate::table::{Row, Target};
+use crate::{Ctx, tokens};
+
+const S: &str = "S2";
+
+fn windows(ctx: &Ctx) -> (Duration, Duration) {
+    if ctx.quick {
+        (Duration::from_millis(500), Duration::from_secs(3))
+    } else {
+        (Duration::from_secs(2), Duration::from_secs(10))
+    }
+}
+
+/// Single-row INSERTs, each its own transaction, from `in_flight`
+/// connections opened with the durability `peerlab serve` uses.
+async fn raw_commits(db: &Db, in_flight: usize, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let mut options = ConnectOptions::new(db.url());
+    options.max_connections(in_flight as u32).min_connections(in_flight as u32).sqlx_logging(false);
+    options.map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+    });
+    let conn = Database::connect(options).await?;
+    let backend = conn.get_database_backend();
+    let (create, insert) = match backend {
+        DatabaseBackend::Postgres => (
+            "CREATE TABLE IF NOT EXISTS bench_commits (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, create_time BIGINT NOT NULL)",
+            "INSERT INTO bench_commits (body, create_time) VALUES ($1, $2)",
+        ),
+        _ => (
+            "CREATE TABLE IF NOT EXISTS bench_commits (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, create_time BIGINT NOT NULL)",
+            "INSERT INTO bench_commits (body, create_time) VALUES (?, ?)",
+        ),
+    };
+    conn.execute_unprepared(create).await?;
+    let conn = Arc::new(conn);
+    let (warmup, window) = windows(ctx);
+    let outcome = load::closed_loop(
+        in_flight,
+        warmup,
+        window,
+        || Ok(0.0),
+        move |i| {
+            let conn = conn.clone();
+            async move {
+                let values = ["Slow procurement of software".into(), (i as i64).into()];
+                conn.execute(Statement::from_sql_and_values(backend, insert, values))
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+        },
+    )
+    .await?;
+    Ok(outcome)
+}
+
+async fn creates(
+    server: &Server,
+    token: &str,
+    parent: &str,
+    group: &str,
+    in_flight: usize,
+    ctx: &Ctx,
+) -> anyhow::Result<Outcome> {
+    let client = Client::builder(server.endpoint()).bearer(token).max_attempts(1).connect().await?;
+    let pid = server.pid();
+    let (parent, group) = (parent.to_owned(), group.to_owned());
+    let (warmup, window) = windows(ctx);
+    load::closed_loop(
+        in_flight,
+        warmup,
+        window,
+        move || crate::proc::cpu_seconds(pid),
+        move |i| {
+            let (client, parent) = (client.clone(), parent.clone());
+            let challenge = pb::Challenge {
+                working_group: group.clone(),
+                title: format!("Slow procurement of software #{i}"),
+                description: "Buying software takes a year; we look for framework agreements that worked elsewhere."
+                    .into(),
+                themes: vec!["procurement".into(), "e-services".into()],
+                ..Default::default()
+            };
+            // No request id given: the client generates one, as integrators' calls carry.
+            async move { client.create_challenge(parent, challenge, None).await.map(drop).map_err(|e| e.to_string()) }
+        },
+    )
+    .await
+}
+
+async fn backend(ctx: &mut Ctx, db: Db) -> anyhow::Result<()> {
+    let label = db.label();
+    let dir = ctx.subdir(&format!("s2-{}", label.to_lowercase()))?;
+    let store = db.store().await?;
+    let net = data::seed(&store, 1, 0).await?;
+    store.close().await?;
+    let (m, country): (MunicipalityId, _) = net.members[1];
+    let token = tokens::staff("peerlab-bench", country, m)?;
+    let raw1 = raw_commits(&db, 1, ctx).await?;
+    let raw16 = raw_commits(&db, 16, ctx).await?;
+    let server = Server::peerlab(&ctx.bins, &dir, &PeerlabSpec::new(db.url()))?;
+    let parent = format!("municipalities/{m}");
+    let group = format!("workingGroups/{}", net.group);
+    let one = creates(&server, &token, &parent, &group, 1, ctx).await?;
+    let sixteen = creates(&server, &token, &parent, &group, 16, ctx).await?;
+    server.stop()?;
+
+    let ceiling = raw1.rate();
+    ctx.push(Row::info(S, format!("{label}: raw single-row commits, 1 in flight"), ceiling, "commits/s"));
+    ctx.push(Row::against(
+        S,
+        format!("{label}: raw single-row commits, 16 in flight"),
+        raw16.rate(),
+        "commits/s",
+        ceiling,
+    ));
+    ctx.push(Row::against(S, format!("{label}: CreateChallenge, 1 in flight"), one.rate(), "calls/s", ceiling));
+    ctx.push(
+        Row::against(S, format!("{label}: CreateChallenge, 16 in flight"), sixteen.rate(), "calls/s", ceiling)
+            .target(Target::RatioAtLeast(1.5)),
+    );
+    for (k, o) in [(1, &one), (16, &sixteen)] {
+        ctx.push(Row::info(S, format!("{label}: CreateChallenge, {k} in flight: p50 latency"), o.ms(0.5), "ms"));
+        ctx.push(Row::info(S, format!("{label}: CreateChallenge, {k} in flight: p99 latency"), o.ms(0.99), "ms"));
+        ctx.push(Row::info(
+            S,
+            format!("{label}: CreateChallenge, {k} in flight: server CPU per call"),
+            o.probed / o.calls.max(1) as f64 * 1e6,
+            "µs",
+        ));
+    }
+    for (what, o) in [("raw 1", &raw1), ("raw 16", &raw16), ("create 1", &one), ("create 16", &sixteen)] {
+        if let Some(e) = &o.first_error {
+            ctx.note(S, format!("{label} {what}: {} failures, e.g. {e}", o.errors));
+        }
+    }
+    Ok(())
+}
+
+/// The server's version and the settings that decide commit durability.
+async fn postgres_settings(url: &str) -> anyhow::Result<String> {
+    let conn = Database::connect(url).await?;
+    let mut out = Vec::new();
+    for setting in
+        ["server_version", "synchronous_commit", "fsync", "wal_sync_method", "commit_delay", "full_page_writes"]
+    {
+        let row = conn
+            .query_one(Statement::from_string(conn.get_database_backend(), format!("SHOW {setting}")))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("SHOW {setting} returned nothing"))?;
+        out.push(format!("{setting} = {}", row.try_get_by_index::<String>(0)?));
+    }
+    conn.close().await?;
+    Ok(format!("PostgreSQL: {}", out.join(", ")))
+}
+
+pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let sqlite = Db::sqlite(&ctx.subdir("s2-sqlite")?, "s2")?;
+    backend(ctx, sqlite).await?;
+    let Some(admin) = ctx.postgres.clone() else {
+        ctx.note(S, "PostgreSQL skipped (--no-postgres)");
+        return Ok(());
+    };
+    let pg = Db::postgres(&admin, "s2").await?;
+    ctx.created.push(pg.clone());
+    ctx.note(S, postgres_settings(&pg.url()).await?);
+    backend(ctx, pg).await?;
+    ctx.note(
+        S,
+        "each CreateChallenge carries a fresh request_id (claimed in the same transaction) and appends its event and \
+         report counters; raw = one INSERT of one row per transaction, same file/database, same journal and sync settings",
+    );
+    Ok(())
+}
