@@ -104,6 +104,8 @@ mod tests {
             "municipalities",
             "municipalities/x",
             "municipalities/0",
+            "municipalities/007",
+            "municipalities/+7",
             "towns/7",
             "municipalities/7/challenges/12/x",
         ] {

@@ -23,8 +23,11 @@ macro_rules! typed_id {
             }
 
             /// Parse the decimal text form (as found in a resource name).
+            /// Only the canonical spelling is accepted (digits, no sign, no
+            /// leading zero), so each resource has exactly one name.
             pub fn parse_str(field: &str, raw: &str) -> Result<Self> {
-                match raw.parse::<i64>() {
+                let canonical = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
+                match raw.parse::<i64>().ok().filter(|_| canonical).ok_or(()) {
                     Ok(n) => Self::parse(field, n),
                     Err(_) => Err(Error::invalid(field, concat!("must be a ", $what, " id (a positive number)"))),
                 }
