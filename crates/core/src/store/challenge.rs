@@ -249,7 +249,7 @@ impl Store {
             }
         }
         let archived = patch.status == Some(ChallengeStatus::Archived);
-        save(&w, current.id, row, current.meta.version, &name).await?;
+        super::content::save::<challenge::Entity>(&w, current.id.get(), row, current.meta.version, &name).await?;
         if let Some(themes) = &patch.themes {
             set_themes(&w.tx, current.id.get(), themes).await?;
         }
@@ -282,29 +282,9 @@ impl Store {
             archive_time: Set(Some(w.now)),
             ..Default::default()
         };
-        save(&w, current.id, row, current.meta.version, &name).await?;
+        super::content::save::<challenge::Entity>(&w, current.id.get(), row, current.meta.version, &name).await?;
         let archived = load(&w.tx, r.id).await?.ok_or_else(|| Error::Internal("archived challenge is gone".into()))?;
         w.commit(event("challenge.archived", &archived)).await?;
         Ok(archived)
     }
-}
-
-/// Write changed columns, bumping the version only if it is still `version`
-/// (so a concurrent change between read and write is caught as a stale etag).
-async fn save(
-    w: &super::write::WriteTx,
-    id: ChallengeId,
-    mut row: challenge::ActiveModel,
-    version: i64,
-    name: &str,
-) -> Result<()> {
-    row.version = Set(version + 1);
-    row.update_time = Set(w.now);
-    let res = challenge::Entity::update_many()
-        .set(row)
-        .filter(challenge::Column::Id.eq(id.get()))
-        .filter(challenge::Column::Version.eq(version))
-        .exec(&w.tx)
-        .await?;
-    if res.rows_affected == 1 { Ok(()) } else { Err(Error::StaleEtag(name.to_owned())) }
 }
