@@ -104,6 +104,13 @@ impl Store {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
             .sqlx_logging(false);
+        // A local SQLite file cannot drop a connection, so the ping sqlx sends
+        // before handing one out is pure cost (a round trip to the
+        // connection's worker thread per query); PostgreSQL keeps it, as a
+        // server restart or fail-over does drop connections.
+        if options.url.starts_with("sqlite:") {
+            opts.test_before_acquire(false);
+        }
         let sync = match options.sqlite_durability {
             SqliteDurability::Full => SqliteSynchronous::Full,
             SqliteDurability::Extra => SqliteSynchronous::Extra,
