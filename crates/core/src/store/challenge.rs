@@ -137,9 +137,8 @@ impl Store {
         let mut w = self.begin_write(&p.actor()).await?;
         let acting = lookup::act_for(&w.tx, p, parent).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await? {
-            return load(&w.tx, ChallengeId::from_db(id))
-                .await?
-                .ok_or_else(|| Error::Internal("replayed challenge is gone".into()));
+            let replayed = load(&w.tx, ChallengeId::from_db(id)).await?;
+            return w.unchanged(replayed.ok_or_else(|| Error::Internal("replayed challenge is gone".into()))?).await;
         }
         lookup::active_group(&w.tx, input.working_group, "challenge.working_group").await?;
         lookup::require_member(&w.tx, input.working_group, parent, "challenge.working_group").await?;
@@ -275,7 +274,7 @@ impl Store {
         };
         lookup::check_etag(etag, current.meta.version, &name)?;
         if current.status == ChallengeStatus::Archived {
-            return Ok(current);
+            return w.unchanged(current).await;
         }
         let row = challenge::ActiveModel {
             status: Set(ChallengeStatus::Archived.as_str().to_owned()),

@@ -46,10 +46,7 @@ pub(crate) async fn finish<T>(w: WriteTx, outcome: Result<Outcome<T>>) -> Result
             w.commit(ev).await?;
             Ok(item)
         }
-        Ok(Outcome { item, event: None }) => {
-            w.tx.rollback().await?;
-            Ok(item)
-        }
+        Ok(Outcome { item, event: None }) => w.unchanged(item).await,
         Err(e) => {
             if let Err(rollback) = w.tx.rollback().await {
                 tracing::warn!(error = %rollback, "rollback after a failed write");

@@ -92,7 +92,8 @@ impl Store {
         let mut w = self.begin_write(&p.actor()).await?;
         // The group is part of the fingerprint, so a replay names the same group.
         if let Claim::Replay(m) = w.claim(request_id, "CreateMembership", &name).await? {
-            return find(&w.tx, group, MunicipalityId::from_db(m)).await?.ok_or(Error::NotFound(name));
+            let replayed = find(&w.tx, group, MunicipalityId::from_db(m)).await?.ok_or(Error::NotFound(name))?;
+            return w.unchanged(replayed).await;
         }
         open_group(&w.tx, group).await?;
         let member = joinable(&w.tx, municipality).await?;

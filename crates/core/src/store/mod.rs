@@ -4,6 +4,7 @@
 //! ([`write::WriteTx`]); lists page by keyset with opaque tokens
 //! ([`page`]); creates are idempotent by `request_id`.
 
+mod batch;
 mod challenge;
 mod content;
 mod entity;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use peerlab_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
-use tokio::sync::{Mutex, watch};
+use tokio::sync::watch;
 
 pub use filter::{Filter, Op, Term};
 pub use page::{check_page_request, page_token_after};
@@ -85,10 +86,10 @@ pub struct Store {
     /// connection, can never find the file still locked by it. On PostgreSQL
     /// the same pool as reads.
     writer: DatabaseConnection,
-    /// SQLite allows one writer at a time; taking this lock before `BEGIN`
-    /// turns lock contention inside SQLite (SQLITE_BUSY on upgrade) into an
-    /// orderly queue in the process that owns the file.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite allows one writer at a time: writes queue in the process that
+    /// owns the file (instead of contending inside SQLite) and commit
+    /// together ([`batch`]). None on PostgreSQL.
+    group: Option<batch::GroupCommit>,
     /// The highest committed event id this process knows of ([`Store::committed`]).
     committed: Arc<watch::Sender<i64>>,
     /// Where the database is, for connections outside the pool (LISTEN).
@@ -123,16 +124,16 @@ impl Store {
                 .busy_timeout(Duration::from_secs(30))
         });
         let db = Database::connect(opts.clone()).await?;
-        let (writer, write_lock) = match db.get_database_backend() {
+        let committed = Arc::new(watch::channel(0).0);
+        let (writer, group) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 opts.max_connections(1).min_connections(1);
-                (Database::connect(opts).await?, Some(Arc::new(Mutex::new(()))))
+                (Database::connect(opts).await?, Some(batch::GroupCommit::start(committed.clone())))
             }
             DatabaseBackend::Postgres => (db.clone(), None),
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        let (committed, _) = watch::channel(0);
-        Ok(Store { db, writer, write_lock, committed: Arc::new(committed), url: options.url.into() })
+        Ok(Store { db, writer, group, committed, url: options.url.into() })
     }
 
     /// Connect and apply pending migrations.

@@ -118,7 +118,8 @@ impl Store {
         p.manage_country(input.country)?;
         let mut w = self.begin_write(&p.actor()).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateMunicipality", &format!("{input:?}")).await? {
-            return load(&w.tx, MunicipalityId::from_db(id)).await;
+            let replayed = load(&w.tx, MunicipalityId::from_db(id)).await?;
+            return w.unchanged(replayed).await;
         }
         let row = municipality::ActiveModel {
             display_name: Set(input.display_name.into_string()),
@@ -207,7 +208,7 @@ impl Store {
         let (_, current) = managed(&w.tx, p, id).await?;
         lookup::check_etag(etag, current.meta.version, &name)?;
         if current.meta.archive_time.is_some() {
-            return Ok(current);
+            return w.unchanged(current).await;
         }
         let row = municipality::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
         let archived = save(&w, id, row, current.meta.version).await?;

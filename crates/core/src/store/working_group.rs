@@ -191,7 +191,8 @@ impl Store {
         check_dates(input.start_date, input.end_date, "working_group.end_date")?;
         let mut w = self.begin_write(&p.actor()).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateWorkingGroup", &format!("{input:?}")).await? {
-            return record(group_row(&w.tx, WorkingGroupId::from_db(id)).await?);
+            let replayed = record(group_row(&w.tx, WorkingGroupId::from_db(id)).await?)?;
+            return w.unchanged(replayed).await;
         }
         let row = working_group::ActiveModel {
             display_name: Set(input.display_name.into_string()),
@@ -308,7 +309,7 @@ impl Store {
         let current = record(group_row(&w.tx, id).await?)?;
         lookup::check_etag(etag, current.meta.version, &name)?;
         if current.meta.archive_time.is_some() {
-            return Ok(current);
+            return w.unchanged(current).await;
         }
         let row = working_group::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
         let archived = save(&w, id, row, current.meta.version).await?;

@@ -191,7 +191,8 @@ impl Store {
         check_duration(input.duration_minutes)?;
         let mut w = self.begin_write(&p.actor()).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateWorkshop", &format!("{group}{input:?}")).await? {
-            return load(&w.tx, group, WorkshopId::from_db(id)).await;
+            let replayed = load(&w.tx, group, WorkshopId::from_db(id)).await?;
+            return w.unchanged(replayed).await;
         }
         open_group(&w.tx, group).await?;
         let attendees = attendance(&w.tx, group, &input.attendees).await?;
@@ -318,7 +319,7 @@ impl Store {
         let current = load(&w.tx, group, id).await?;
         lookup::check_etag(etag, current.meta.version, &name)?;
         if current.meta.archive_time.is_some() {
-            return Ok(current);
+            return w.unchanged(current).await;
         }
         let row = workshop::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
         save(&w, id, row, current.meta.version, &name).await?;

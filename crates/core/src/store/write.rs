@@ -8,9 +8,10 @@ use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
-use tokio::sync::{OwnedMutexGuard, watch};
+use tokio::sync::watch;
 
 use super::Store;
+use super::batch::Seat;
 use super::entity::{event, request_id};
 use crate::domain::*;
 use crate::model::{Snapshot, Timestamp};
@@ -62,7 +63,9 @@ pub(crate) struct WriteTx {
     actor: String,
     claim: Option<(String, String)>,
     committed: Arc<watch::Sender<i64>>,
-    _serial: Option<OwnedMutexGuard<()>>,
+    /// On SQLite, the write's seat in the open group-commit batch (`tx` is
+    /// then a savepoint in it); on PostgreSQL `tx` is its own transaction.
+    seat: Option<Seat>,
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -78,18 +81,20 @@ pub(crate) fn ts(micros: i64) -> Timestamp {
 impl Store {
     /// Begin a write on behalf of `actor`.
     pub(crate) async fn begin_write(&self, actor: &str) -> Result<WriteTx> {
-        let serial = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
+        let (seat, tx) = match &self.group {
+            Some(group) => {
+                let (seat, tx) = group.begin(&self.writer).await?;
+                (Some(seat), tx)
+            }
+            None => (None, self.writer.begin().await?),
         };
-        let tx = self.writer.begin().await?;
         Ok(WriteTx {
             tx,
             now: now_micros(),
             actor: actor.to_owned(),
             claim: None,
             committed: self.committed.clone(),
-            _serial: serial,
+            seat,
         })
     }
 }
@@ -154,7 +159,7 @@ impl WriteTx {
     /// NOTIFY sent with the id reaches the other replicas at commit. Once
     /// committed, [`Store::committed`] moves to the new id.
     pub async fn commit(self, ev: NewEvent) -> Result<EventId> {
-        let postgres = self.tx.get_database_backend() == DatabaseBackend::Postgres;
+        let postgres = self.seat.is_none() && self.tx.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
             self.tx
                 .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
@@ -182,7 +187,21 @@ impl WriteTx {
             self.tx.execute(Statement::from_sql_and_values(DatabaseBackend::Postgres, notify, values)).await?;
         }
         self.tx.commit().await?;
-        super::live::bump(&self.committed, id);
+        match self.seat {
+            Some(seat) => seat.join(id).await?,
+            None => super::live::bump(&self.committed, id),
+        }
         Ok(EventId::from_db(id))
+    }
+
+    /// End a write that changed nothing (a replayed create, a second
+    /// archive), answering `item` once nothing it may have read can still be
+    /// rolled back.
+    pub async fn unchanged<T>(self, item: T) -> Result<T> {
+        self.tx.rollback().await?;
+        if let Some(seat) = self.seat {
+            seat.leave().await?;
+        }
+        Ok(item)
     }
 }

@@ -9,3 +9,4 @@ mod network;
 mod project_ideas;
 mod recommendations;
 mod reports;
+mod writes;

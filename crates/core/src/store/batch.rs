@@ -1,0 +1,156 @@
+//! Group commit on SQLite: concurrent writes share one transaction and one
+//! fsync, and none is acknowledged before that commit is durable.
+//!
+//! SQLite has one writer at a time, so writes queue anyway; what group commit
+//! changes is what each of them pays at the end. Each write runs in its own
+//! `SAVEPOINT` inside the open batch transaction (a failing write rolls back
+//! to its savepoint alone), then joins the batch and waits. A committer task
+//! queues for the same FIFO lock as the writers, so every write that was
+//! already waiting when a batch got its first member runs before the commit
+//! and shares it: one `COMMIT` (one WAL fsync with `synchronous = FULL`) for
+//! as many writes as were in flight. No timer: a lone write commits as soon as
+//! it is done.
+//!
+//! PostgreSQL does not use this: concurrent transactions there already share
+//! WAL flushes, and serialising replicas' write bodies behind one lock would
+//! cost more than it saves.
+
+use std::mem;
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot, watch};
+
+use crate::{Error, Result};
+
+/// The open batch: its transaction and who waits for its commit.
+#[derive(Default)]
+pub(crate) struct Batch {
+    tx: Option<DatabaseTransaction>,
+    waiting: Vec<oneshot::Sender<Outcome>>,
+    last_event: Option<i64>,
+}
+
+/// How a batch's commit ended, for each write in it.
+#[derive(Clone)]
+enum Outcome {
+    Committed,
+    /// The database could not be reached: retryable.
+    Unreachable(String),
+    Failed(String),
+}
+
+/// The writers' queue and the committer's wake-up line.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    batch: Arc<Mutex<Batch>>,
+    wake: mpsc::Sender<()>,
+}
+
+/// A writer's place in the open batch: held from `BEGIN`/`SAVEPOINT` until
+/// the write has joined or left the batch. Dropping it (a write cut off
+/// mid-way) wakes the committer, which closes a batch nobody waits for.
+pub(crate) struct Seat {
+    batch: OwnedMutexGuard<Batch>,
+    wake: mpsc::Sender<()>,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        // Full means a wake-up is already pending, which is all this asks for.
+        let _ = self.wake.try_send(());
+    }
+}
+
+impl GroupCommit {
+    /// Start the committer for `writer`; it stops when the last handle goes.
+    pub fn start(committed: Arc<watch::Sender<i64>>) -> Self {
+        let (wake, mut woken) = mpsc::channel(1);
+        let batch = Arc::new(Mutex::new(Batch::default()));
+        let shared = batch.clone();
+        tokio::spawn(async move {
+            while woken.recv().await.is_some() {
+                shared.lock().await.commit(&committed).await;
+            }
+        });
+        GroupCommit { batch, wake }
+    }
+
+    /// Take a seat in the open batch (opening one on `writer` if none is)
+    /// and begin a savepoint there for one write.
+    pub async fn begin(&self, writer: &DatabaseConnection) -> Result<(Seat, DatabaseTransaction)> {
+        let mut batch = self.batch.clone().lock_owned().await;
+        let outer = match batch.tx.take() {
+            Some(tx) => tx,
+            None => writer.begin().await?,
+        };
+        let savepoint = outer.begin().await;
+        batch.tx = Some(outer);
+        Ok((Seat { batch, wake: self.wake.clone() }, savepoint?))
+    }
+}
+
+impl Seat {
+    /// The write's savepoint was released with event `id`: wait until the
+    /// batch carrying it is committed.
+    pub async fn join(mut self, event: i64) -> Result<()> {
+        self.batch.last_event = Some(event);
+        self.wait().await
+    }
+
+    /// The write changed nothing. If it may have read writes still waiting
+    /// for their commit (the batch has members), its answer waits for that
+    /// commit too, so nothing is ever confirmed that could still roll back.
+    pub async fn leave(self) -> Result<()> {
+        if self.batch.waiting.is_empty() { Ok(()) } else { self.wait().await }
+    }
+
+    async fn wait(mut self) -> Result<()> {
+        let (done, committed) = oneshot::channel();
+        self.batch.waiting.push(done);
+        drop(self);
+        match committed.await {
+            Ok(Outcome::Committed) => Ok(()),
+            Ok(Outcome::Unreachable(m)) => Err(Error::Database(DbErr::Conn(RuntimeErr::Internal(m)))),
+            Ok(Outcome::Failed(m)) => Err(Error::Internal(format!("group commit failed: {m}"))),
+            Err(_) => Err(Error::Internal("group commit ended without an answer".into())),
+        }
+    }
+}
+
+impl Batch {
+    /// Commit the open batch and answer everyone in it; a batch nobody waits
+    /// for (its writes failed or were cut off) is rolled back.
+    async fn commit(&mut self, committed: &watch::Sender<i64>) {
+        let Some(tx) = self.tx.take() else { return };
+        let waiting = mem::take(&mut self.waiting);
+        let last = self.last_event.take();
+        if waiting.is_empty() {
+            if let Err(e) = tx.rollback().await {
+                tracing::warn!(error = %e, "closing an empty write batch");
+            }
+            return;
+        }
+        let outcome = match tx.commit().await {
+            Ok(()) => {
+                if let Some(id) = last {
+                    super::live::bump(committed, id);
+                }
+                Outcome::Committed
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = waiting.len(), "group commit failed");
+                if super::is_connection_error(&e) {
+                    Outcome::Unreachable(e.to_string())
+                } else {
+                    Outcome::Failed(e.to_string())
+                }
+            }
+        };
+        for w in waiting {
+            // A writer whose caller went away no longer listens; its write
+            // is committed all the same.
+            let _ = w.send(outcome.clone());
+        }
+    }
+}
