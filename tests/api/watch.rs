@@ -5,6 +5,7 @@
 mod resume;
 mod scoping;
 mod stall;
+mod web;
 
 use std::time::{Duration, Instant};
 

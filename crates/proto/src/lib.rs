@@ -1,7 +1,9 @@
 //! Generated code for the peerlab v1 gRPC contract (`proto/peerlab/v1`).
 //!
 //! The server halves are behind the default `server` feature; a client-only
-//! build can turn it off.
+//! build can turn it off. The server serves `FeedService` from the `feed` module, not
+//! from the generated `v1::feed_service_server`: same contract, but its live
+//! stream sends messages encoded once for all subscribers.
 
 /// The `peerlab` package tree, as generated.
 pub mod peerlab {
@@ -22,6 +24,9 @@ pub mod google {
 }
 
 pub use peerlab::v1;
+
+#[cfg(feature = "server")]
+pub mod feed;
 
 /// The serialized `FileDescriptorSet` of the whole contract, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("peerlab_v1_descriptor");

@@ -1,8 +1,8 @@
 //! `peerlab.v1.FeedService`: the event log as pages, and as a live stream
 //! from the process's [`Hub`].
 
+use peerlab_proto::feed::FeedService;
 use peerlab_proto::v1 as pb;
-use peerlab_proto::v1::feed_service_server::FeedService;
 use tonic::{Request, Response, Status};
 
 use super::{OrStatus, Shared, principal};

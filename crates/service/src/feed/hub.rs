@@ -1,7 +1,7 @@
 //! The [`Hub`]: one reader of the event log per process. Whenever the store
 //! signals a commit (its own, or another replica's through PostgreSQL), the
-//! hub reads the new events once and broadcasts them, in id order, to every
-//! open WatchEvents stream.
+//! hub reads the new events once, converts and encodes each once, and
+//! broadcasts them, in id order, to every open WatchEvents stream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +9,13 @@ use std::time::Duration;
 use peerlab_core::auth::ReadScope;
 use peerlab_core::model::Event;
 use peerlab_core::store::Store;
+use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
+use peerlab_proto::v1 as pb;
+use peerlab_proto::v1::watch_events_response::Message;
 use tokio::sync::{broadcast, watch};
 
 use super::FeedSettings;
+use crate::convert;
 
 /// How many events the broadcast keeps for slow streams; a stream further
 /// behind than this catches up from the log instead.
@@ -22,13 +26,28 @@ const BATCH: u64 = 1000;
 const RESYNC: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// One live event: what subscribers judge it by, and the message they send.
+pub(super) struct Live {
+    /// For the audience check (the wire form leaves out the visibility).
+    pub(super) event: Event,
+    /// The WatchEvents message carrying the event, encoded once for every stream.
+    pub(super) message: EncodedWatchEventsResponse,
+}
+
+impl Live {
+    fn new(event: Event) -> Live {
+        let wire = pb::WatchEventsResponse { message: Some(Message::Event(convert::event(event.clone()))) };
+        Live { message: Encoded::new(&wire), event }
+    }
+}
+
 /// The live feed of one process. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
     pub(super) store: Store,
     pub(super) settings: FeedSettings,
     pub(super) stop: watch::Receiver<bool>,
-    events: broadcast::Sender<Arc<Event>>,
+    events: broadcast::Sender<Arc<Live>>,
     head: watch::Receiver<i64>,
     pub(super) limit: super::limit::StreamLimit,
 }
@@ -54,7 +73,7 @@ impl Hub {
 
     /// Live events from now on. Subscribe before reading the backlog, so
     /// nothing committed in between is missed.
-    pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Live>> {
         self.events.subscribe()
     }
 
@@ -69,7 +88,7 @@ impl Hub {
 /// broadcast it in order.
 async fn tail(
     store: Store,
-    events: broadcast::Sender<Arc<Event>>,
+    events: broadcast::Sender<Arc<Live>>,
     head: watch::Sender<i64>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -94,8 +113,12 @@ async fn tail(
                 let full = batch.len() as u64 == BATCH;
                 for event in batch {
                     last = event.id.get();
-                    // No receivers is fine: nobody is watching.
-                    let _ = events.send(Arc::new(event));
+                    // With nobody watching, skip the encoding: a stream that
+                    // subscribes later reads this event from the log, which
+                    // already holds it.
+                    if events.receiver_count() > 0 {
+                        let _ = events.send(Arc::new(Live::new(event)));
+                    }
                 }
                 head.send_replace(last);
                 if full {

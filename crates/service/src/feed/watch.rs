@@ -7,16 +7,18 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt, stream};
 use peerlab_core::feed::Audience;
-use peerlab_core::model::Event;
+use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
 use peerlab_proto::v1 as pb;
 use peerlab_proto::v1::watch_events_response::Message;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::hub::Live;
 use super::{Hub, WatchRequest};
 use crate::convert;
 use crate::status::to_status;
@@ -26,8 +28,9 @@ const OUTBOX: usize = 256;
 /// Events per backlog query.
 const PAGE: u64 = 500;
 
-/// The response stream of WatchEvents.
-pub type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchEventsResponse, Status>> + Send>>;
+/// The response stream of WatchEvents: messages already encoded (a live
+/// event's once, in the [`Hub`], for every stream).
+pub type WatchStream = Pin<Box<dyn Stream<Item = Result<EncodedWatchEventsResponse, Status>> + Send>>;
 
 /// Why a stream stops.
 enum End {
@@ -48,6 +51,20 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 fn resume_status(code: Code, reason: &str, what: &str, after: i64) -> Status {
     let info = ErrorDetails::with_error_info(reason, "peerlab", [("after_id".to_owned(), after.to_string())]);
     Status::with_error_details(code, format!("{what}; resume with after_id = {after}"), info)
+}
+
+fn encode(message: Message) -> EncodedWatchEventsResponse {
+    Encoded::new(&pb::WatchEventsResponse { message: Some(message) })
+}
+
+/// The next live event already queued, without waiting.
+fn queued(live: &mut broadcast::Receiver<Arc<Live>>) -> Option<Result<Arc<Live>, RecvError>> {
+    match live.try_recv() {
+        Ok(event) => Some(Ok(event)),
+        Err(TryRecvError::Empty) => None,
+        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+        Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+    }
 }
 
 impl Hub {
@@ -79,7 +96,7 @@ struct Feed {
     req: WatchRequest,
     /// Every event up to this id has been sent to the client or judged not for it.
     position: i64,
-    out: mpsc::Sender<pb::WatchEventsResponse>,
+    out: mpsc::Sender<EncodedWatchEventsResponse>,
     stop: watch::Receiver<bool>,
 }
 
@@ -116,7 +133,7 @@ impl Feed {
             let full = page.len() as u64 == PAGE;
             for event in page {
                 let id = event.id.get();
-                self.send(Message::Event(convert::event(event))).await?;
+                self.send(encode(Message::Event(convert::event(event)))).await?;
                 self.position = id;
             }
             if !full {
@@ -129,48 +146,85 @@ impl Feed {
     /// Forward live events past `position` until the broadcast runs ahead.
     async fn follow(
         &mut self,
-        live: &mut broadcast::Receiver<Arc<Event>>,
+        live: &mut broadcast::Receiver<Arc<Live>>,
         audience: &mut Audience,
     ) -> Result<Lagged, End> {
         let every = self.hub.settings.heartbeat;
-        let mut beat = Instant::now() + every;
+        let mut last_sent = Instant::now();
+        // Built once and polled again on each wake-up, rather than rebuilt
+        // (timer and wakers registered anew) for every event.
+        let beat = tokio::time::sleep_until(last_sent + every);
+        let mut stop = self.stop.clone();
+        let stopped = stopping(&mut stop);
+        let out = self.out.clone();
+        let closed = out.closed();
+        tokio::pin!(beat, stopped, closed);
         loop {
-            let received = tokio::select! {
+            let mut received = tokio::select! {
                 biased;
-                () = stopping(&mut self.stop) => return Err(self.shutting_down()),
-                () = self.out.closed() => return Err(End::Gone),
+                () = &mut stopped => return Err(self.shutting_down()),
+                () = &mut closed => return Err(End::Gone),
                 received = live.recv() => received,
-                () = tokio::time::sleep_until(beat) => {
-                    let time = Some(convert::timestamp(chrono::Utc::now()));
-                    self.send(Message::Heartbeat(pb::Heartbeat { last_id: self.position, time })).await?;
-                    beat = Instant::now() + every;
+                () = &mut beat => {
+                    if last_sent.elapsed() >= every {
+                        let time = Some(convert::timestamp(chrono::Utc::now()));
+                        self.send(encode(Message::Heartbeat(pb::Heartbeat { last_id: self.position, time }))).await?;
+                        last_sent = Instant::now();
+                    }
+                    beat.as_mut().reset(last_sent + every);
                     continue;
                 }
             };
-            let event = match received {
-                Ok(event) => event,
-                Err(RecvError::Lagged(_)) => return Ok(Lagged),
-                Err(RecvError::Closed) => return Err(self.shutting_down()),
-            };
-            let id = event.id.get();
-            if id <= self.position {
-                continue;
+            // Everything already queued is handled on this one wake-up.
+            loop {
+                let event = match received {
+                    Ok(event) => event,
+                    Err(RecvError::Lagged(_)) => return Ok(Lagged),
+                    Err(RecvError::Closed) => return Err(self.shutting_down()),
+                };
+                if self.forward(&event, audience).await? {
+                    last_sent = Instant::now();
+                }
+                match queued(live) {
+                    Some(next) => received = next,
+                    None => break,
+                }
             }
-            let WatchRequest { working_group, ref kinds, .. } = self.req;
-            let wanted = working_group.is_none_or(|g| event.working_group == Some(g))
-                && (kinds.is_empty() || kinds.contains(&event.kind))
-                && audience.sees(&event);
-            audience.observe(&event);
-            if wanted {
-                self.send(Message::Event(convert::event(Event::clone(&event)))).await?;
-                beat = Instant::now() + every;
-            }
-            self.position = id;
         }
     }
 
+    /// Send `live` if the stream asked for it and may read it, and move past
+    /// it either way; whether it was sent. Per stream this is only the
+    /// audience check and a pointer copy: the message is encoded already.
+    async fn forward(&mut self, live: &Live, audience: &mut Audience) -> Result<bool, End> {
+        let event = &live.event;
+        let id = event.id.get();
+        if id <= self.position {
+            return Ok(false);
+        }
+        let WatchRequest { working_group, ref kinds, .. } = self.req;
+        let wanted = working_group.is_none_or(|g| event.working_group == Some(g))
+            && (kinds.is_empty() || kinds.contains(&event.kind))
+            && audience.sees(event);
+        audience.observe(event);
+        if wanted {
+            self.send(live.message.clone()).await?;
+        }
+        self.position = id;
+        Ok(wanted)
+    }
+
     /// Queue `message` for the client, waiting at most the stall timeout.
-    async fn send(&mut self, message: Message) -> Result<(), End> {
+    async fn send(&mut self, message: EncodedWatchEventsResponse) -> Result<(), End> {
+        if *self.stop.borrow() {
+            return Err(self.shutting_down());
+        }
+        // With room in the outbox (the usual case) no timer is set.
+        let message = match self.out.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(_)) => return Err(End::Gone),
+            Err(TrySendError::Full(message)) => message,
+        };
         let stall = self.hub.settings.stall_timeout;
         let permit = tokio::select! {
             biased;
@@ -185,7 +239,7 @@ impl Feed {
                 }
             },
         };
-        permit.send(pb::WatchEventsResponse { message: Some(message) });
+        permit.send(message);
         Ok(())
     }
 
