@@ -78,7 +78,9 @@ impl Theme {
     pub fn parse(field: &str, s: &str) -> Result<Self> {
         let t: String = s.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
         let ok = (1..=40).contains(&t.chars().count())
-            && t.chars().all(|c| c.is_alphanumeric() || c == '-')
+            // Upper-case letters with no lower-case form (e.g. mathematical
+            // capitals) would make two spellings of one theme.
+            && t.chars().all(|c| (c.is_alphanumeric() && !c.is_uppercase()) || c == '-')
             && !t.starts_with('-')
             && !t.ends_with('-')
             && !t.contains("--");
@@ -145,6 +147,9 @@ mod tests {
         assert!(Theme::parse("t", "a--b").is_err());
         assert!(Theme::parse("t", "-a").is_err());
         assert!(Theme::parse("t", "a/b").is_err());
+        // A capital with no lower-case form cannot be normalised away.
+        assert!(Theme::parse("t", "\u{1D400}bc").is_err());
+        assert_eq!(Theme::parse("t", "Ölçü").unwrap().as_str(), "ölçü");
         let list = Theme::parse_list("t", &["a".into(), "A".into(), "b".into()]).unwrap();
         assert_eq!(list.len(), 2);
         let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();

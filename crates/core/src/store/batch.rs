@@ -133,6 +133,7 @@ impl Batch {
         }
         let outcome = match tx.commit().await {
             Ok(()) => {
+                tracing::trace!(writes = waiting.len(), "write batch committed");
                 if let Some(id) = last {
                     super::live::bump(committed, id);
                 }

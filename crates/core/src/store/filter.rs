@@ -74,6 +74,11 @@ impl Filter {
             else {
                 return Err(Error::invalid("filter", "expected terms of the form `field = value` joined by AND"));
             };
+            // `AND` is the one reserved word: a field named so is a typo
+            // (`a = 1 AND AND b = 2`), not a field to look up.
+            if field == "AND" {
+                return Err(Error::invalid("filter", "expected terms of the form `field = value` joined by AND"));
+            };
             let value = match value {
                 Tok::Word(w) if w != "AND" => w.clone(),
                 Tok::Quoted(q) => q.clone(),
@@ -181,7 +186,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_filters() {
-        for bad in ["country", "country =", "= BA", "a = 1 b = 2", "a = 1 OR b = 2", "a = \"x", "a ~ 1", "a = AND"] {
+        for bad in ["country", "country =", "= BA", "a = 1 b = 2", "a = 1 OR b = 2", "a = \"x", "a ~ 1", "a = AND", "AND = 1", "a = 1 AND AND = 2"] {
             assert!(Filter::parse(bad).is_err(), "{bad}");
         }
     }
