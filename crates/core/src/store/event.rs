@@ -72,7 +72,15 @@ impl Store {
     /// List the events the caller may read, oldest first. Filters:
     /// `working_group`, `kind`, `country`, and `id > N` (or `>=`) to resume.
     pub async fn list_events(&self, p: &Principal, req: &PageRequest) -> Result<Page<Event>> {
-        let spec = PageSpec::new(req, "events")?;
+        self.event_page(p, req, PageSpec::new(req, "events")?).await
+    }
+
+    /// One page of an export of events: like [`Store::list_events`], in larger pages.
+    pub async fn export_events(&self, p: &Principal, req: &PageRequest) -> Result<Page<Event>> {
+        self.event_page(p, req, PageSpec::export(req, "events")?).await
+    }
+
+    async fn event_page(&self, p: &Principal, req: &PageRequest, spec: PageSpec) -> Result<Page<Event>> {
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::event_condition(p.read_scope()));
         for t in &filter.terms {

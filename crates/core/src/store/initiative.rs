@@ -273,6 +273,21 @@ impl Store {
         req: &PageRequest,
     ) -> Result<Page<Initiative>> {
         let spec = PageSpec::new(req, &format!("initiatives:{parent:?}"))?;
+        self.initiative_page(p, parent, req, spec).await
+    }
+
+    /// One page of an export: like the list of everyone's, in larger pages.
+    pub async fn export_initiatives(&self, p: &Principal, req: &PageRequest) -> Result<Page<Initiative>> {
+        self.initiative_page(p, None, req, PageSpec::export(req, "initiatives:None")?).await
+    }
+
+    async fn initiative_page(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+        spec: PageSpec,
+    ) -> Result<Page<Initiative>> {
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
         for t in &filter.terms {

@@ -15,6 +15,10 @@ use crate::{Error, Result};
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 /// Larger requests are coerced down to this.
 pub const MAX_PAGE_SIZE: u64 = 500;
+/// Rows per page of an export. Export pages never reach a client whole (the
+/// service cuts them into messages of at most [`MAX_PAGE_SIZE`]), so they
+/// can be larger: fewer statements per exported row.
+pub const EXPORT_PAGE_SIZE: u64 = 2_000;
 
 /// A checked page request.
 #[derive(Clone, Debug)]
@@ -37,6 +41,12 @@ impl PageSpec {
         let fingerprint = fingerprint(context, &req.filter, req.show_archived);
         let after = if req.page_token.is_empty() { None } else { Some(decode(&req.page_token, &fingerprint)?) };
         Ok(PageSpec { limit, after, fingerprint })
+    }
+
+    /// Check `req` for one page of an export of the query `context`; its
+    /// `page_size` is ignored: exports read [`EXPORT_PAGE_SIZE`] rows a page.
+    pub fn export(req: &PageRequest, context: &str) -> Result<Self> {
+        Ok(PageSpec { limit: EXPORT_PAGE_SIZE, ..Self::new(req, context)? })
     }
 
     /// The token for the page after the row with id `last`.
@@ -102,6 +112,7 @@ mod tests {
         assert_eq!(PageSpec::new(&req(0, "", ""), "c").map(|p| p.limit).ok(), Some(50));
         assert_eq!(PageSpec::new(&req(1_000_000_000, "", ""), "c").map(|p| p.limit).ok(), Some(500));
         assert!(PageSpec::new(&req(-1, "", ""), "c").is_err());
+        assert_eq!(PageSpec::export(&req(10, "", ""), "c").map(|p| p.limit).ok(), Some(EXPORT_PAGE_SIZE));
     }
 
     #[test]

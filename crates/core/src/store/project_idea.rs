@@ -340,6 +340,21 @@ impl Store {
         req: &PageRequest,
     ) -> Result<Page<ProjectIdea>> {
         let spec = PageSpec::new(req, &format!("projectIdeas:{parent:?}"))?;
+        self.project_idea_page(p, parent, req, spec).await
+    }
+
+    /// One page of an export: like the list of everyone's, in larger pages.
+    pub async fn export_project_ideas(&self, p: &Principal, req: &PageRequest) -> Result<Page<ProjectIdea>> {
+        self.project_idea_page(p, None, req, PageSpec::export(req, "projectIdeas:None")?).await
+    }
+
+    async fn project_idea_page(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+        spec: PageSpec,
+    ) -> Result<Page<ProjectIdea>> {
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
         for t in &filter.terms {

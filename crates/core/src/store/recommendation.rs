@@ -402,6 +402,21 @@ impl Store {
         req: &PageRequest,
     ) -> Result<Page<Recommendation>> {
         let spec = PageSpec::new(req, &format!("recommendations:{parent:?}"))?;
+        self.recommendation_page(p, parent, req, spec).await
+    }
+
+    /// One page of an export: like the list of everyone's, in larger pages.
+    pub async fn export_recommendations(&self, p: &Principal, req: &PageRequest) -> Result<Page<Recommendation>> {
+        self.recommendation_page(p, None, req, PageSpec::export(req, "recommendations:None")?).await
+    }
+
+    async fn recommendation_page(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+        spec: PageSpec,
+    ) -> Result<Page<Recommendation>> {
         let filter = Filter::parse(&req.filter)?;
         let mut cond = Condition::all().add(scope::recommendation_condition(p.read_scope()));
         for t in &filter.terms {

@@ -76,17 +76,54 @@ pub(crate) async fn scope_in_group(
     Ok(n > 0)
 }
 
-/// Whether a single item is readable in `scope`.
-pub(crate) async fn can_read(conn: &impl ConnectionTrait, scope: ReadScope, owner: &Ownership) -> Result<bool> {
+/// [`scope_in_group`] as an SQL boolean over the group column `group`, so a
+/// single read can fetch the item and the answer in one statement.
+pub(crate) fn scope_in_group_expr(scope: ReadScope, group: SimpleExpr) -> SimpleExpr {
+    let members = |col: membership::Column, value: SimpleExpr| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(membership::Entity)
+                .and_where(Expr::col((membership::Entity, membership::Column::WorkingGroupId)).eq(group))
+                .and_where(Expr::col((membership::Entity, col)).eq(value))
+                .to_owned(),
+        )
+    };
+    match scope {
+        ReadScope::All => Expr::val(true).into(),
+        ReadScope::Municipality { municipality, .. } => {
+            members(membership::Column::MunicipalityId, municipality.get().into())
+        }
+        ReadScope::Country { country, .. } => members(membership::Column::Country, country.as_str().into()),
+    }
+}
+
+/// Whether a single item is readable in `scope` without asking about group
+/// membership; `None` when only membership of the item's group decides.
+fn readable_without_group(scope: ReadScope, owner: &Ownership) -> Option<bool> {
     if scope.reads_drafts_of(owner.municipality, owner.country)
         || scope.owns(owner.municipality, owner.country) && owner.visibility == Visibility::Shared
     {
-        return Ok(true);
+        return Some(true);
     }
     if owner.visibility == Visibility::Draft {
-        return Ok(false);
+        return Some(false);
     }
-    scope_in_group(conn, scope, owner.working_group).await
+    None
+}
+
+/// Whether a single item is readable in `scope`.
+pub(crate) async fn can_read(conn: &impl ConnectionTrait, scope: ReadScope, owner: &Ownership) -> Result<bool> {
+    match readable_without_group(scope, owner) {
+        Some(decided) => Ok(decided),
+        None => scope_in_group(conn, scope, owner.working_group).await,
+    }
+}
+
+/// [`can_read`], with the membership answer already fetched (by
+/// [`scope_in_group_expr`]).
+pub(crate) fn readable(scope: ReadScope, owner: &Ownership, in_group: bool) -> bool {
+    readable_without_group(scope, owner).unwrap_or(in_group)
 }
 
 /// The error for an item under `municipalities/{owner}` that is missing or
@@ -99,12 +136,22 @@ pub(crate) async fn missing_or_denied(
     owner: MunicipalityId,
     name: String,
 ) -> Error {
-    let country = match municipality::Entity::find_by_id(owner.get()).one(conn).await {
-        Ok(Some(m)) => CountryCode::parse(&m.country).ok(),
-        Ok(None) => return Error::NotFound(name),
-        Err(e) => return e.into(),
-    };
-    match country {
+    match municipality::Entity::find_by_id(owner.get()).one(conn).await {
+        Ok(m) => missing_or_denied_given(scope, owner, m.as_ref().map(|m| m.country.as_str()), name),
+        Err(e) => e.into(),
+    }
+}
+
+/// [`missing_or_denied`], with the owner's stored country already fetched
+/// (`None`: no such municipality).
+pub(crate) fn missing_or_denied_given(
+    scope: ReadScope,
+    owner: MunicipalityId,
+    owner_country: Option<&str>,
+    name: String,
+) -> Error {
+    let Some(raw) = owner_country else { return Error::NotFound(name) };
+    match CountryCode::parse(raw).ok() {
         Some(c) if scope.reads_drafts_of(owner, c) => Error::NotFound(name),
         _ => Error::PermissionDenied(format!("the caller may not read {name}")),
     }

@@ -221,6 +221,52 @@ async fn filters_select_and_reject(backend: Backend) {
     }
 }
 
+async fn reads_bring_themes_and_tell_missing_from_denied(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let tbilisi = seed::municipality(s, "Tbilisi", "GE").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let mut themed = new(g, "themed", Visibility::Shared);
+    themed.themes = Theme::parse_list("themes", &["water".into(), "archives".into(), "mobility".into()]).expect("t");
+    let themed = s.create_challenge(&staff("BA", mostar), mostar, themed, None).await.expect("themed");
+    let mut bare = new(g, "bare", Visibility::Shared);
+    bare.themes = Vec::new();
+    let bare = s.create_challenge(&staff("BA", mostar), mostar, bare, None).await.expect("bare");
+    let sorted = vec!["archives".to_string(), "mobility".into(), "water".into()];
+
+    let r = |c: &Challenge| ItemRef { municipality: c.owner.municipality, id: c.id };
+    // Single reads, lists and exports agree on every field, themes sorted.
+    for p in [staff("RS", nis), country_admin("RS"), observer("RS"), coordinator()] {
+        let got = s.get_challenge(&p, r(&themed)).await.expect("get");
+        assert_eq!(got.themes, sorted, "{p:?}");
+        assert_eq!(got, themed, "{p:?}");
+        assert_eq!(s.get_challenge(&p, r(&bare)).await.expect("get bare"), bare, "{p:?}");
+    }
+    let listed = s.list_challenges(&coordinator(), None, &PageRequest::default()).await.expect("list").items;
+    assert_eq!(listed, vec![themed.clone(), bare.clone()]);
+    let exported = s.export_challenges(&staff("RS", nis), &PageRequest::default()).await.expect("export");
+    assert_eq!(exported.items, listed);
+    assert_eq!(exported.next_page_token, None);
+    let first = PageRequest { page_size: 1, ..Default::default() };
+    assert!(s.list_challenges(&coordinator(), None, &first).await.expect("page").next_page_token.is_some());
+
+    // Outside the group: denied, in country and municipality scopes alike.
+    for p in [staff("GE", tbilisi), observer("GE"), country_admin("GE")] {
+        assert!(matches!(s.get_challenge(&p, r(&themed)).await, Err(Error::PermissionDenied(_))), "{p:?}");
+    }
+    // Named under the wrong municipality, the challenge is missing for that
+    // municipality's own readers and denied to everyone else.
+    let misnamed = ItemRef { municipality: nis, id: themed.id };
+    assert!(matches!(s.get_challenge(&staff("RS", nis), misnamed).await, Err(Error::NotFound(_))));
+    assert!(matches!(s.get_challenge(&country_admin("RS"), misnamed).await, Err(Error::NotFound(_))));
+    assert!(matches!(s.get_challenge(&staff("BA", mostar), misnamed).await, Err(Error::PermissionDenied(_))));
+    // Under a municipality that does not exist, it is missing for everyone.
+    let nowhere = ItemRef { municipality: MunicipalityId::parse("id", 9_999).expect("id"), id: themed.id };
+    assert!(matches!(s.get_challenge(&staff("BA", mostar), nowhere).await, Err(Error::NotFound(_))));
+}
+
 peerlab_testkit::on_both_backends!(
     create_read_and_scope,
     writing_never_crosses_a_country,
@@ -229,4 +275,5 @@ peerlab_testkit::on_both_backends!(
     creates_are_idempotent,
     paging_is_stable_while_rows_are_inserted,
     filters_select_and_reject,
+    reads_bring_themes_and_tell_missing_from_denied,
 );

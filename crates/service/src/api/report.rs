@@ -3,9 +3,11 @@
 //!
 //! An export fetches its first page in the handler, so a bad filter or a
 //! denied caller fails the call before any message is sent. A task then
-//! fetches page after page into a channel of [`BUFFERED`] batches: memory
-//! stays flat whatever the size, and the task stops as soon as the client
-//! goes away (its receiver is dropped), even in the middle of a query.
+//! fetches page after page (the store's export pages, larger than a List's)
+//! and sends each as messages of at most [`MESSAGE_ROWS`] into a channel of
+//! [`BUFFERED`] messages: memory stays flat whatever the size, and the task
+//! stops as soon as the client goes away (its receiver is dropped), even in
+//! the middle of a query.
 
 use std::future::Future;
 
@@ -30,13 +32,15 @@ const BUFFERED: usize = 2;
 type Batches<T> = ReceiverStream<Result<T, Status>>;
 
 /// Stream `first` and every following page (fetched by `next` with the
-/// page token), each converted by `wrap`, until the last page or until the
-/// client cancels.
+/// page token), cut into messages of at most [`MESSAGE_ROWS`] items each
+/// converted by `wrap`, until the last page or until the client cancels.
+/// The next page is fetched while the current one is sent, so the database
+/// and the conversion overlap.
 fn export<T, W, F, Fut>(first: Page<T>, next: F, wrap: fn(Vec<T>) -> W) -> Batches<W>
 where
     T: Send + 'static,
     W: Send + 'static,
-    F: Fn(String) -> Fut + Send + 'static,
+    F: Fn(String) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = CoreResult<Page<T>>> + Send,
 {
     let (tx, rx) = mpsc::channel(BUFFERED);
@@ -44,30 +48,53 @@ where
         let mut page = first;
         loop {
             let token = page.next_page_token.take();
-            if !page.items.is_empty() && tx.send(Ok(wrap(page.items))).await.is_err() {
+            let fetch = async {
+                match token {
+                    Some(token) => Some(next(token).await),
+                    None => None,
+                }
+            };
+            let both = async { tokio::join!(send(&tx, page.items, wrap), fetch) };
+            let (sent, fetched) = tokio::select! {
+                _ = tx.closed() => return,
+                both = both => both,
+            };
+            if !sent {
                 return;
             }
-            let Some(token) = token else { return };
-            page = tokio::select! {
-                _ = tx.closed() => return,
-                fetched = next(token) => match fetched {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let _ = tx.send(Err(to_status(e))).await;
-                        return;
-                    }
-                },
-            };
+            match fetched {
+                None => return,
+                Some(Ok(p)) => page = p,
+                Some(Err(e)) => {
+                    let _ = tx.send(Err(to_status(e))).await;
+                    return;
+                }
+            }
         }
     });
     ReceiverStream::new(rx)
 }
 
-/// Rows per batch: the largest page a list returns.
-const BATCH: i32 = 500;
+/// Send `items` as messages of at most [`MESSAGE_ROWS`]; false once the
+/// client is gone.
+async fn send<T, W>(tx: &mpsc::Sender<Result<W, Status>>, items: Vec<T>, wrap: fn(Vec<T>) -> W) -> bool {
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let message: Vec<T> = items.by_ref().take(MESSAGE_ROWS).collect();
+        if tx.send(Ok(wrap(message))).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
 
+/// Items per message: the most a List returns, as the export messages promise.
+const MESSAGE_ROWS: usize = 500;
+
+/// The request for one export page; the store's exports choose their own
+/// page size, so none is asked for.
 fn batch(token: String, filter: &str, show_archived: bool) -> PageRequest {
-    convert::page(BATCH, token, filter.to_owned(), show_archived)
+    convert::page(0, token, filter.to_owned(), show_archived)
 }
 
 /// An export: the first page now (so errors fail the call), the rest from
@@ -81,7 +108,7 @@ async fn start<T, W, F, Fut>(
 where
     T: Send + 'static,
     W: Send + 'static,
-    F: Fn(PageRequest) -> Fut + Send + 'static,
+    F: Fn(PageRequest) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = CoreResult<Page<T>>> + Send,
 {
     let first = fetch(batch(String::new(), &filter, show_archived)).await.or_status()?;
@@ -137,7 +164,7 @@ impl ReportService for ReportApi {
         let pb::ExportChallengesRequest { filter, show_archived } = req.into_inner();
         let fetch = move |page: PageRequest| {
             let (store, p) = (store.clone(), p.clone());
-            async move { store.list_challenges(&p, None, &page).await }
+            async move { store.export_challenges(&p, &page).await }
         };
         start(filter, show_archived, fetch, |items| pb::ExportChallengesResponse {
             challenges: items.into_iter().map(convert::challenge).collect(),
@@ -154,7 +181,7 @@ impl ReportService for ReportApi {
         let pb::ExportInitiativesRequest { filter, show_archived } = req.into_inner();
         let fetch = move |page: PageRequest| {
             let (store, p) = (store.clone(), p.clone());
-            async move { store.list_initiatives(&p, None, &page).await }
+            async move { store.export_initiatives(&p, &page).await }
         };
         start(filter, show_archived, fetch, |items| pb::ExportInitiativesResponse {
             initiatives: items.into_iter().map(convert::initiative).collect(),
@@ -171,7 +198,7 @@ impl ReportService for ReportApi {
         let pb::ExportProjectIdeasRequest { filter, show_archived } = req.into_inner();
         let fetch = move |page: PageRequest| {
             let (store, p) = (store.clone(), p.clone());
-            async move { store.list_project_ideas(&p, None, &page).await }
+            async move { store.export_project_ideas(&p, &page).await }
         };
         start(filter, show_archived, fetch, |items| pb::ExportProjectIdeasResponse {
             project_ideas: items.into_iter().map(convert::project_idea).collect(),
@@ -188,7 +215,7 @@ impl ReportService for ReportApi {
         let pb::ExportRecommendationsRequest { filter, show_archived } = req.into_inner();
         let fetch = move |page: PageRequest| {
             let (store, p) = (store.clone(), p.clone());
-            async move { store.list_recommendations(&p, None, &page).await }
+            async move { store.export_recommendations(&p, &page).await }
         };
         start(filter, show_archived, fetch, |items| pb::ExportRecommendationsResponse {
             recommendations: items.into_iter().map(convert::recommendation).collect(),
@@ -205,7 +232,7 @@ impl ReportService for ReportApi {
         let pb::ExportEventsRequest { filter } = req.into_inner();
         let fetch = move |page: PageRequest| {
             let (store, p) = (store.clone(), p.clone());
-            async move { store.list_events(&p, &page).await }
+            async move { store.export_events(&p, &page).await }
         };
         start(filter, false, fetch, |items| pb::ExportEventsResponse {
             events: items.into_iter().map(convert::event).collect(),

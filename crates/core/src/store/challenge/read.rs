@@ -1,0 +1,280 @@
+//! Reading challenges: each read is one statement that brings the rows with
+//! their themes (and, for a single read, the owner's country and the
+//! caller's membership of the group), decoded by column position.
+//!
+//! One statement per call matters on SQLite: sqlx runs every statement on
+//! the connection's worker thread, so each extra statement or pool
+//! acquisition costs thread hand-offs that dwarf the query itself.
+
+use sea_orm::sea_query::{Alias, Expr, IntoIden, JoinType, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic, QueryResult};
+use serde::Deserialize;
+
+use super::super::entity::{challenge, challenge_theme, municipality};
+use super::super::filter::{Filter, Op, Term};
+use super::super::page::PageSpec;
+use super::super::write::ts;
+use super::super::{Store, lookup, scope, terms};
+use crate::auth::{Principal, ReadScope};
+use crate::domain::*;
+use crate::model::*;
+use crate::{Error, Result};
+
+const FIELDS: &[&str] = &["country", "working_group", "status", "theme", "visibility", "update_time", "create_time"];
+
+/// The columns [`decode`] reads, in this order, followed by the themes.
+const COLUMNS: [challenge::Column; 12] = [
+    challenge::Column::Id,
+    challenge::Column::WorkingGroupId,
+    challenge::Column::MunicipalityId,
+    challenge::Column::Country,
+    challenge::Column::Title,
+    challenge::Column::Description,
+    challenge::Column::Visibility,
+    challenge::Column::Status,
+    challenge::Column::Version,
+    challenge::Column::CreateTime,
+    challenge::Column::UpdateTime,
+    challenge::Column::ArchiveTime,
+];
+
+/// Themes are joined with this; [`Theme`] admits only letters, digits and `-`.
+const THEME_SEPARATOR: char = ',';
+
+fn term(t: &Term) -> Result<Condition> {
+    if let Some(e) = terms::common(t)? {
+        return Ok(Condition::all().add(e));
+    }
+    match t.field.as_str() {
+        "status" => {
+            terms::equality(t)?;
+            let s = ChallengeStatus::parse("filter", &terms::enum_text(&t.value, "CHALLENGE_STATUS_"))?;
+            Ok(Condition::all().add(terms::compare("status", t.op, s.as_str())))
+        }
+        "theme" => {
+            terms::equality(t)?;
+            let theme = Theme::parse("filter", &t.value)?;
+            let sub = Query::select()
+                .column(challenge_theme::Column::ChallengeId)
+                .from(challenge_theme::Entity)
+                .and_where(challenge_theme::Column::Theme.eq(theme.as_str()))
+                .to_owned();
+            let col = Expr::col((challenge::Entity, challenge::Column::Id));
+            Ok(Condition::all().add(if t.op == Op::Eq { col.in_subquery(sub) } else { col.not_in_subquery(sub) }))
+        }
+        _ => Err(terms::unknown(t, FIELDS)),
+    }
+}
+
+/// The themes of the challenge whose id is `id`, sorted, as one text (NULL
+/// when it has none). `string_agg(… ORDER BY …)` is the same on PostgreSQL
+/// and on SQLite (3.44+; sqlx bundles 3.46).
+fn themes_of(id: SimpleExpr) -> SimpleExpr {
+    let sub = Query::select()
+        .expr(Expr::cust("string_agg(\"theme\", ',' ORDER BY \"theme\")"))
+        .from(challenge_theme::Entity)
+        .and_where(Expr::col((challenge_theme::Entity, challenge_theme::Column::ChallengeId)).eq(id))
+        .to_owned();
+    SimpleExpr::SubQuery(None, Box::new(sub.into_sub_query_statement()))
+}
+
+/// The challenge columns of `table` and its themes, as [`decode`] reads them.
+fn select_challenge(q: &mut SelectStatement, table: impl IntoIden) {
+    let table = table.into_iden();
+    q.columns(COLUMNS.map(|c| (table.clone(), c)))
+        .expr_as(themes_of(Expr::col((table, challenge::Column::Id)).into()), Alias::new("themes"));
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+/// A challenge as the read statements select it: [`COLUMNS`], then the
+/// themes. Deserializes from a JSON array in that order (see [`page_json`]).
+#[derive(Deserialize)]
+struct Row {
+    id: i64,
+    working_group_id: i64,
+    municipality_id: i64,
+    country: String,
+    title: String,
+    description: String,
+    visibility: String,
+    status: String,
+    version: i64,
+    create_time: i64,
+    update_time: i64,
+    archive_time: Option<i64>,
+    themes: Option<String>,
+}
+
+impl Row {
+    /// The row in the columns of `row` from `at` on.
+    fn at(row: &QueryResult, at: usize) -> Result<Row> {
+        Ok(Row {
+            id: row.try_get_by_index(at)?,
+            working_group_id: row.try_get_by_index(at + 1)?,
+            municipality_id: row.try_get_by_index(at + 2)?,
+            country: row.try_get_by_index(at + 3)?,
+            title: row.try_get_by_index(at + 4)?,
+            description: row.try_get_by_index(at + 5)?,
+            visibility: row.try_get_by_index(at + 6)?,
+            status: row.try_get_by_index(at + 7)?,
+            version: row.try_get_by_index(at + 8)?,
+            create_time: row.try_get_by_index(at + 9)?,
+            update_time: row.try_get_by_index(at + 10)?,
+            archive_time: row.try_get_by_index(at + 11)?,
+            themes: row.try_get_by_index(at + 12)?,
+        })
+    }
+
+    fn record(self) -> Result<Challenge> {
+        Ok(Challenge {
+            id: ChallengeId::from_db(self.id),
+            owner: Ownership {
+                working_group: WorkingGroupId::from_db(self.working_group_id),
+                municipality: MunicipalityId::from_db(self.municipality_id),
+                country: lookup::country_of(&self.country)?,
+                visibility: Visibility::parse("visibility", &self.visibility).map_err(internal)?,
+            },
+            title: self.title,
+            description: self.description,
+            themes: self.themes.map_or_else(Vec::new, |t| t.split(THEME_SEPARATOR).map(str::to_owned).collect()),
+            status: ChallengeStatus::parse("status", &self.status).map_err(internal)?,
+            meta: Meta {
+                version: self.version,
+                create_time: ts(self.create_time),
+                update_time: ts(self.update_time),
+                archive_time: self.archive_time.map(ts),
+            },
+        })
+    }
+}
+
+/// A page of challenges (`inner`: [`select_challenge`] with its filter,
+/// order and limit) as one JSON array of [`Row`] arrays. sqlx's SQLite
+/// driver hands every result row from the connection's thread to the
+/// caller's, one allocation-heavy message per row; aggregating in the
+/// database makes a page one value, which is most of an export's cost.
+fn page_json(backend: DatabaseBackend, inner: SelectStatement) -> SelectStatement {
+    let columns = COLUMNS.iter().map(|c| format!("\"{}\"", c.as_str())).collect::<Vec<_>>().join(", ");
+    let aggregate = match backend {
+        DatabaseBackend::Postgres => {
+            format!("CAST(json_agg(json_build_array({columns}, \"themes\") ORDER BY \"id\") AS text)")
+        }
+        _ => format!("json_group_array(json_array({columns}, \"themes\") ORDER BY \"id\")"),
+    };
+    Query::select().expr(Expr::cust(aggregate)).from_subquery(inner, Alias::new("page")).to_owned()
+}
+
+/// One challenge with its themes, whoever may read it (for writes).
+pub(super) async fn load(conn: &impl ConnectionTrait, id: ChallengeId) -> Result<Option<Challenge>> {
+    let mut q = Query::select();
+    select_challenge(&mut q, challenge::Entity);
+    q.from(challenge::Entity).and_where(Expr::col((challenge::Entity, challenge::Column::Id)).eq(id.get()));
+    match conn.query_one(conn.get_database_backend().build(&q)).await? {
+        Some(row) => Row::at(&row, 0)?.record().map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Read `r` in `scope` with one statement: the owner municipality's row
+/// (its country decides NOT_FOUND vs PERMISSION_DENIED), left-joined to the
+/// challenge under it with its themes and whether `scope` is in its group.
+async fn get(conn: &impl ConnectionTrait, scope: ReadScope, r: ItemRef<ChallengeId>) -> Result<Challenge> {
+    let (m, c) = (Alias::new("m"), Alias::new("c"));
+    let mut q = Query::select();
+    q.column((m.clone(), municipality::Column::Country));
+    select_challenge(&mut q, c.clone());
+    q.expr(scope::scope_in_group_expr(scope, Expr::col((c.clone(), challenge::Column::WorkingGroupId)).into()))
+        .from_as(municipality::Entity, m.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            challenge::Entity,
+            c.clone(),
+            Condition::all()
+                .add(Expr::col((c.clone(), challenge::Column::Id)).eq(r.id.get()))
+                .add(Expr::col((c, challenge::Column::MunicipalityId)).equals((m.clone(), municipality::Column::Id))),
+        )
+        .and_where(Expr::col((m, municipality::Column::Id)).eq(r.municipality.get()));
+    let row = conn.query_one(conn.get_database_backend().build(&q)).await?;
+    let name = || names::challenge(r.municipality, r.id);
+    let Some(row) = row else { return Err(scope::missing_or_denied_given(scope, r.municipality, None, name())) };
+    let found =
+        if row.try_get_by_index::<Option<i64>>(1)?.is_some() { Some(Row::at(&row, 1)?.record()?) } else { None };
+    let in_group_at = 1 + COLUMNS.len() + 1;
+    match found {
+        Some(ch) if scope::readable(scope, &ch.owner, row.try_get_by_index(in_group_at)?) => Ok(ch),
+        _ => {
+            let owner_country: String = row.try_get_by_index(0)?;
+            Err(scope::missing_or_denied_given(scope, r.municipality, Some(&owner_country), name()))
+        }
+    }
+}
+
+impl Store {
+    /// Read one challenge.
+    pub async fn get_challenge(&self, p: &Principal, r: ItemRef<ChallengeId>) -> Result<Challenge> {
+        get(&self.db, p.read_scope(), r).await
+    }
+
+    /// List the challenges the caller may read, of `parent` or of everyone.
+    pub async fn list_challenges(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+    ) -> Result<Page<Challenge>> {
+        let context = format!("challenges:{parent:?}");
+        self.challenge_page(p, parent, req, PageSpec::new(req, &context)?).await
+    }
+
+    /// One page of an export of the challenges the caller may read: like
+    /// [`Store::list_challenges`] of everyone, in larger pages.
+    pub async fn export_challenges(&self, p: &Principal, req: &PageRequest) -> Result<Page<Challenge>> {
+        self.challenge_page(p, None, req, PageSpec::export(req, "challenges:None")?).await
+    }
+
+    async fn challenge_page(
+        &self,
+        p: &Principal,
+        parent: Option<MunicipalityId>,
+        req: &PageRequest,
+        spec: PageSpec,
+    ) -> Result<Page<Challenge>> {
+        let filter = Filter::parse(&req.filter)?;
+        let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
+        for t in &filter.terms {
+            cond = cond.add(term(t)?);
+        }
+        if let Some(m) = parent {
+            cond = cond.add(challenge::Column::MunicipalityId.eq(m.get()));
+        }
+        if !req.show_archived && !terms::wants_tombstones(&filter.terms) {
+            cond = cond.add(challenge::Column::ArchiveTime.is_null());
+        }
+        if let Some(after) = spec.after {
+            cond = cond.add(challenge::Column::Id.gt(after));
+        }
+        let mut q = Query::select();
+        select_challenge(&mut q, challenge::Entity);
+        q.from(challenge::Entity)
+            .cond_where(cond)
+            .order_by((challenge::Entity, challenge::Column::Id), sea_orm::Order::Asc)
+            .limit(spec.limit + 1);
+        let backend = self.db.get_database_backend();
+        let page = self.db.query_one(backend.build(&page_json(backend, q))).await?;
+        // No rows: `[]` on SQLite, NULL on PostgreSQL.
+        let json: Option<String> = match page {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        let rows: Vec<Row> = match json {
+            Some(json) => serde_json::from_str(&json).map_err(|e| internal(format!("a page of challenges: {e}")))?,
+            None => Vec::new(),
+        };
+        let items = rows.into_iter().map(Row::record).collect::<Result<Vec<_>>>()?;
+        let (items, next_page_token) = spec.finish(items, |c| c.id.get());
+        Ok(Page { items, next_page_token })
+    }
+}
