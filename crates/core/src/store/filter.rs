@@ -186,7 +186,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed_filters() {
-        for bad in ["country", "country =", "= BA", "a = 1 b = 2", "a = 1 OR b = 2", "a = \"x", "a ~ 1", "a = AND", "AND = 1", "a = 1 AND AND = 2"] {
+        for bad in [
+            "country",
+            "country =",
+            "= BA",
+            "a = 1 b = 2",
+            "a = 1 OR b = 2",
+            "a = \"x",
+            "a ~ 1",
+            "a = AND",
+            "AND = 1",
+            "a = 1 AND AND = 2",
+        ] {
             assert!(Filter::parse(bad).is_err(), "{bad}");
         }
     }
