@@ -14,6 +14,7 @@ use sea_orm_migration::{MigrationTrait, async_trait};
 
 mod m20261122_000001_network;
 mod m20261122_000002_reports;
+mod m20261122_000003_delay_histogram;
 
 /// The ordered list of peerlab migrations.
 pub struct Migrator;
@@ -21,6 +22,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_network::Migration), Box::new(m20261122_000002_reports::Migration)]
+        vec![
+            Box::new(m20261122_000001_network::Migration),
+            Box::new(m20261122_000002_reports::Migration),
+            Box::new(m20261122_000003_delay_histogram::Migration),
+        ]
     }
 }

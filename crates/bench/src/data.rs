@@ -1,9 +1,9 @@
 //! Databases for the scenarios: a SQLite file or a PostgreSQL database of
 //! the bench's own, a seeded network (municipalities in seven countries, one
 //! working group, workshops), and bulk content inserted with plain SQL
-//! whose report aggregates are then rebuilt by the reports migration's own
-//! backfill, so the reports read exactly what a write-by-write history
-//! would have left.
+//! whose report aggregates are then rebuilt by the backfills of the reports
+//! migration and of the delay histogram's after it, so the reports read
+//! exactly what a write-by-write history would have left.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -280,8 +280,9 @@ pub async fn bulk(store: &Store, net: &Network, n: u64, mix: Mix) -> anyhow::Res
 }
 
 /// Recreate the report aggregates from the base tables: revert the reports
-/// migration (and any applied after it) and apply them again; its `up`
-/// backfills the aggregates.
+/// migration and every one applied after it (the delay histogram) and apply
+/// them again; their `up`s backfill the aggregates, the histogram from the
+/// rebuilt `report_challenges`.
 pub async fn rebuild_reports(conn: &DatabaseConnection) -> anyhow::Result<()> {
     let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
     let at = names.iter().position(|n| n.ends_with("_reports")).context("no reports migration")?;

@@ -4,13 +4,14 @@
 //! base tables. Each dataset's maintained report is first checked equal to
 //! the recomputed one.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::bail;
 use hdrhistogram::Histogram;
 use peerlab_client::{Client, pb};
 use peerlab_core::report::Period;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
 
 use crate::data;
 use crate::load;
@@ -24,36 +25,78 @@ fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
-/// The numbers of the network report, with as few statements as they take:
-/// every all-time counter in one scan of the totals, one index walk per
-/// country to its median delay, and the workshop attendance.
+/// The numbers of the network report, with as few statements as they take
+/// over the schema: every all-time counter in one scan of the totals; the
+/// median delays from the delay histogram the schema keeps (the buckets
+/// holding each country's middle ranks, found by a window over the bucket
+/// counts, then one statement of index walks, one per country, from the
+/// nearer edge of the bucket, as the report does); and the workshop
+/// attendance.
 async fn hand_written(conn: &DatabaseConnection) -> anyhow::Result<usize> {
     let backend = conn.get_database_backend();
     let cells = conn
         .query_all(Statement::from_string(
             backend,
-            "SELECT country, metric, key, CAST(SUM(n) AS BIGINT) AS n FROM report_totals GROUP BY country, metric, key",
+            "SELECT country, metric, key, CAST(SUM(n) AS BIGINT) AS n FROM report_totals \
+             WHERE metric <> 'delay_bucket' GROUP BY country, metric, key",
         ))
         .await?;
     let mut read = 0;
     for row in &cells {
-        let country: String = row.try_get("", "country")?;
-        let metric: String = row.try_get("", "metric")?;
+        let _country: String = row.try_get("", "country")?;
+        let _metric: String = row.try_get("", "metric")?;
         let _key: String = row.try_get("", "key")?;
-        let n: i64 = row.try_get("", "n")?;
+        let _n: i64 = row.try_get("", "n")?;
         read += 1;
-        if metric == "challenge_recommended" && n > 0 {
-            let delays = conn
-                .query_all(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT first_delay FROM report_challenges WHERE country = ? AND first_delay IS NOT NULL \
-                     ORDER BY first_delay LIMIT ? OFFSET ?",
-                    [country.into(), (if n % 2 == 1 { 1_i64 } else { 2 }).into(), ((n - 1) / 2).into()],
-                ))
-                .await?;
-            for d in &delays {
-                let _: i64 = d.try_get("", "first_delay")?;
-            }
+    }
+    // Per country, the bucket(s) holding ranks (n-1)/2 and n/2.
+    let middles = conn
+        .query_all(Statement::from_string(
+            backend,
+            "SELECT country, key, upto - n AS before, upto, total FROM (SELECT country, key, n, \
+             CAST(SUM(n) OVER (PARTITION BY country ORDER BY key ROWS UNBOUNDED PRECEDING) AS BIGINT) AS upto, \
+             CAST(SUM(n) OVER (PARTITION BY country) AS BIGINT) AS total FROM (SELECT country, key, \
+             CAST(SUM(n) AS BIGINT) AS n FROM report_totals WHERE metric = 'delay_bucket' GROUP BY country, key \
+             HAVING SUM(n) > 0) h) c WHERE upto - n <= total / 2 AND upto > (total - 1) / 2",
+        ))
+        .await?;
+    let mut spans: BTreeMap<String, Vec<(i64, i64, i64, i64)>> = BTreeMap::new();
+    for row in &middles {
+        let key: String = row.try_get("", "key")?;
+        let span = (key.parse()?, row.try_get("", "before")?, row.try_get("", "upto")?, row.try_get("", "total")?);
+        spans.entry(row.try_get("", "country")?).or_default().push(span);
+    }
+    // One walk per country, from the nearer edge of the bucket(s).
+    let mut walks = Vec::new();
+    let mut values = Vec::new();
+    for (country, spans) in spans {
+        let total = spans[0].3;
+        let (lo, hi) = ((total - 1) / 2, total / 2);
+        let holding = |rank: i64| spans.iter().find(|(_, b, u, _)| *b <= rank && rank < *u).copied();
+        let (Some((first, before, _, _)), Some((last, _, upto, _))) = (holding(lo), holding(hi)) else {
+            bail!("the delay histogram of {country} has no middle");
+        };
+        let (edge, order, skip) = if lo - before <= upto - 1 - hi {
+            (bucket_lower(first).map(|l| (" AND first_delay >= ?", l)), "", lo - before)
+        } else {
+            let above = if last >= 487 { None } else { bucket_lower(last + 1) };
+            (above.map(|u| (" AND first_delay < ?", u)), " DESC", upto - 1 - hi)
+        };
+        walks.push(format!(
+            "SELECT country, first_delay FROM (SELECT country, first_delay FROM report_challenges \
+             WHERE country = ? AND first_delay IS NOT NULL{} ORDER BY first_delay{order} LIMIT ? OFFSET ?) w{}",
+            edge.map_or("", |e| e.0),
+            walks.len()
+        ));
+        values.push(country.into());
+        values.extend(edge.map(|e| e.1.into()));
+        values.push((hi - lo + 1).into());
+        values.push(skip.into());
+    }
+    if !walks.is_empty() {
+        let sql = numbered(backend, &walks.join(" UNION ALL "));
+        for d in &conn.query_all(Statement::from_sql_and_values(backend, sql, values)).await? {
+            let _: i64 = d.try_get("", "first_delay")?;
         }
     }
     let attendance = conn
@@ -68,6 +111,34 @@ async fn hand_written(conn: &DatabaseConnection) -> anyhow::Result<usize> {
         let _: i64 = row.try_get("", "n")?;
     }
     Ok(read)
+}
+
+/// The smallest delay of a bucket of the delay histogram (see
+/// `m20261122_000003_delay_histogram`); none for bucket 0.
+fn bucket_lower(bucket: i64) -> Option<i64> {
+    match bucket {
+        ..=0 => None,
+        1..16 => Some(bucket),
+        _ => Some((8 + bucket % 8) << (bucket / 8 - 1)),
+    }
+}
+
+/// `?` placeholders numbered for PostgreSQL.
+fn numbered(backend: DatabaseBackend, sql: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut n = 0;
+    sql.chars()
+        .map(|c| {
+            if c == '?' {
+                n += 1;
+                format!("${n}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {

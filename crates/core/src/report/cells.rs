@@ -49,6 +49,18 @@ metrics! {
     // Live challenges with and without a live recommendation.
     ChallengeRecommended = "challenge_recommended",
     ChallengeUnrecommended = "challenge_unrecommended",
+    // Live recommended challenges by bucket of their delay to the first
+    // recommendation (key: the zero-padded bucket); all time only.
+    DelayBucket = "delay_bucket",
+}
+
+impl Metric {
+    /// Whether it is also counted per day in `report_counts`, for periods.
+    /// The delay histogram is not: per day it would hold a row for nearly
+    /// every recommended challenge, and a period's median walks the delays.
+    pub fn daily(self) -> bool {
+        self != Metric::DelayBucket
+    }
 }
 
 /// One counter, summed over groups and days.
@@ -105,7 +117,7 @@ pub(crate) fn network_report(
             Metric::RecAnswered => m.recommendations_answered += n,
             Metric::RecAdopted => m.recommendations_adopted += n,
             Metric::Flow => *flows.entry((c, country(&key)?)).or_default() += n,
-            Metric::ChallengeRecommended => {}
+            Metric::ChallengeRecommended | Metric::DelayBucket => {}
             Metric::ChallengeUnrecommended => m.challenges_without_recommendation += n,
         }
     }

@@ -1,8 +1,9 @@
 //! Reports read from the maintained aggregates. Each query reads one row per
 //! (country, metric, key) cell — per day within a period — so its cost
-//! follows the number of countries, themes and days, not of items. The one
-//! exception is the median: it walks half of one country's recommended
-//! challenges on an index.
+//! follows the number of countries, themes and days, not of items. The
+//! all-time median reads the delay histogram ([`super::histogram`]); over a
+//! period, where the histogram does not apply, the median walks the
+//! period's half of one country's recommended challenges on an index.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use chrono::{DateTime, TimeDelta};
 use sea_orm::ConnectionTrait;
 
 use super::cells::{Cell, Metric, Parts, middle};
+use super::histogram;
 use super::model::{Period, WorkshopAttendance};
 use super::sql::{Sql, country, get};
 use crate::Result;
@@ -32,7 +34,8 @@ pub(crate) async fn parts(
 ) -> Result<Parts> {
     let select = "SELECT country, metric, key, CAST(SUM(n) AS BIGINT) AS n FROM ";
     let sql = if period.is_all() {
-        Sql::new(format!("{select}report_totals WHERE metric <> 'municipalities'")).group("working_group_id", group)
+        Sql::new(format!("{select}report_totals WHERE metric NOT IN ('municipalities', 'delay_bucket')"))
+            .group("working_group_id", group)
     } else {
         let (first, end) = period.days();
         let mut s = Sql::new(format!("{select}report_counts WHERE metric <> 'municipalities'"))
@@ -63,6 +66,29 @@ pub(crate) async fn parts(
                 .await?
         }
     };
+    let out = if period.is_all() {
+        let only = match medians {
+            Medians::All => None,
+            Medians::Of(c) => Some(c),
+        };
+        histogram::medians(conn, group, only).await?
+    } else {
+        period_medians(conn, group, period, medians, &cells).await?
+    };
+    cells.extend(municipalities);
+    let workshop_attendance = if attendance { workshops(conn, group, period).await? } else { Vec::new() };
+    Ok(Parts { cells, medians: out, workshop_attendance })
+}
+
+/// The medians over a period: per country, an index walk to the middle of
+/// the period's recommended challenges.
+async fn period_medians(
+    conn: &impl ConnectionTrait,
+    group: Option<WorkingGroupId>,
+    period: Period,
+    medians: Medians,
+    cells: &[Cell],
+) -> Result<BTreeMap<CountryCode, TimeDelta>> {
     let mut out = BTreeMap::new();
     for c in cells.iter().filter(|c| c.metric == Metric::ChallengeRecommended && c.n > 0) {
         if matches!(medians, Medians::Of(only) if only != c.country) {
@@ -82,9 +108,7 @@ pub(crate) async fn parts(
             out.insert(c.country, middle(*lower, *upper));
         }
     }
-    cells.extend(municipalities);
-    let workshop_attendance = if attendance { workshops(conn, group, period).await? } else { Vec::new() };
-    Ok(Parts { cells, medians: out, workshop_attendance })
+    Ok(out)
 }
 
 impl Sql {

@@ -23,11 +23,14 @@
 //! ```
 
 mod cells;
+mod histogram;
 mod maintained;
 mod model;
 mod recompute;
 mod record;
 mod sql;
+#[cfg(test)]
+mod statements;
 
 pub use model::*;
 pub(crate) use record::record;

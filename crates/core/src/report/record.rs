@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use sea_orm::ConnectionTrait;
 
 use super::cells::Metric;
+use super::histogram;
 use super::model::day_of;
 use super::sql::{Sql, get};
 use crate::domain::*;
@@ -71,37 +72,105 @@ fn contribute(s: &Snapshot, sign: i64, d: &mut Delta) {
 
 /// Update the aggregates for a write whose event is about to be appended:
 /// `resource` as named in events, `after` its snapshot.
+///
+/// At most four statements: one that reads all it needs (none for a
+/// create of anything but a recommendation), the challenge's row of
+/// `report_challenges` when it changed, and one multi-row upsert each into
+/// `report_counts` and `report_totals`.
 pub(crate) async fn record(tx: &impl ConnectionTrait, resource: &str, after: &Snapshot) -> Result<()> {
-    if matches!(after, Snapshot::WorkingGroup(_) | Snapshot::Membership(_) | Snapshot::Workshop(_)) {
-        return Ok(());
-    }
+    let meta = match after {
+        Snapshot::Municipality(m) => &m.meta,
+        Snapshot::Challenge(c) => &c.meta,
+        Snapshot::Initiative(i) => &i.meta,
+        Snapshot::ProjectIdea(p) => &p.meta,
+        Snapshot::Recommendation(r) => &r.meta,
+        Snapshot::WorkingGroup(_) | Snapshot::Membership(_) | Snapshot::Workshop(_) => return Ok(()),
+    };
+    // Version 1 is the write that created the resource: it has no earlier
+    // snapshot, and no recommendation can point at a challenge created in
+    // this very transaction.
+    let created = meta.version == 1;
+    let challenge = match after {
+        Snapshot::Challenge(c) if !created => Some(c.id.get()),
+        Snapshot::Recommendation(r) => match r.target {
+            Target::Challenge(t) => Some(t.id.get()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let before = if created && challenge.is_none() {
+        Before::default()
+    } else {
+        before(tx, resource, !created, challenge).await?
+    };
     let mut delta = Delta::new();
-    if let Some(before) = previous(tx, resource).await? {
-        contribute(&before, -1, &mut delta);
+    if let Some(previous) = &before.previous {
+        contribute(previous, -1, &mut delta);
     }
     contribute(after, 1, &mut delta);
-    match after {
-        Snapshot::Challenge(c) => challenge_row(tx, c.id.get(), Some(ChallengeRow::of(c)), &mut delta).await?,
-        Snapshot::Recommendation(r) => {
-            if let Target::Challenge(t) = r.target {
-                challenge_row(tx, t.id.get(), None, &mut delta).await?;
-            }
-        }
-        _ => {}
-    }
+    let (id, new) = match after {
+        Snapshot::Challenge(c) => (c.id.get(), ChallengeRow::of(c)),
+        Snapshot::Recommendation(r) => match r.target {
+            Target::Challenge(t) => (t.id.get(), before.row.clone()),
+            _ => return apply(tx, delta).await,
+        },
+        _ => return apply(tx, delta).await,
+    };
+    let new = new.map(|n| ChallengeRow { first: before.first, ..n });
+    challenge_row(tx, id, before.row, new, &mut delta).await?;
     apply(tx, delta).await
 }
 
-/// The snapshot of the latest event already appended for `resource`.
-async fn previous(tx: &impl ConnectionTrait, resource: &str) -> Result<Option<Snapshot>> {
-    let rows = Sql::new("SELECT payload FROM events WHERE resource = ")
-        .bind("?", resource)
-        .push(" ORDER BY id DESC LIMIT 1")
-        .all(tx)
-        .await?;
-    let Some(row) = rows.first() else { return Ok(None) };
-    let payload: String = get(row, "payload")?;
-    serde_json::from_str(&payload).map(Some).map_err(|e| Error::Internal(format!("payload of {resource}: {e}")))
+/// What a write's changes are derived from, as stored before it.
+#[derive(Default)]
+struct Before {
+    /// The snapshot of the latest event already appended for the resource.
+    previous: Option<Snapshot>,
+    /// The challenge's row of `report_challenges`, if it has one.
+    row: Option<ChallengeRow>,
+    /// The create time of the challenge's first live recommendation, the
+    /// write's own changes included.
+    first: Option<i64>,
+}
+
+/// Read, in one statement, the resource's previous snapshot (if asked) and
+/// the row and first live recommendation of `challenge` (if given).
+async fn before(tx: &impl ConnectionTrait, resource: &str, previous: bool, challenge: Option<i64>) -> Result<Before> {
+    let mut sql = Sql::new("SELECT ");
+    if previous {
+        sql = sql
+            .bind("(SELECT payload FROM events WHERE resource = ?", resource)
+            .push(" ORDER BY id DESC LIMIT 1) AS payload");
+    }
+    if let Some(id) = challenge {
+        sql = sql
+            .push(if previous { ", " } else { "" })
+            .push("rc.working_group_id AS g, rc.country AS country, rc.create_time AS created,")
+            .push(" rc.first_recommendation_time AS old_first, (SELECT MIN(create_time) FROM recommendations")
+            .bind(" WHERE target_kind = 'challenge' AND target_id = ?", id)
+            .push(" AND archive_time IS NULL) AS first FROM (SELECT 1 AS one) o")
+            .bind(" LEFT JOIN report_challenges rc ON rc.challenge_id = ?", id);
+    }
+    let rows = sql.all(tx).await?;
+    let Some(r) = rows.first() else { return Ok(Before::default()) };
+    let mut out = Before::default();
+    if previous && let Some(payload) = get::<Option<String>>(r, "payload")? {
+        let snapshot =
+            serde_json::from_str(&payload).map_err(|e| Error::Internal(format!("payload of {resource}: {e}")))?;
+        out.previous = Some(snapshot);
+    }
+    if challenge.is_some() {
+        out.first = get(r, "first")?;
+        if let Some(group) = get::<Option<i64>>(r, "g")? {
+            out.row = Some(ChallengeRow {
+                group,
+                country: super::sql::country(&get::<String>(r, "country")?)?,
+                create_time: get(r, "created")?,
+                first: get(r, "old_first")?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A live challenge's row of `report_challenges`.
@@ -129,43 +198,22 @@ impl ChallengeRow {
     fn contribute(&self, sign: i64, d: &mut Delta) {
         let metric = if self.first.is_some() { Metric::ChallengeRecommended } else { Metric::ChallengeUnrecommended };
         add_at(d, self.group, self.country, metric, "", self.create_time, sign);
+        if let Some(first) = self.first {
+            let bucket = histogram::key(histogram::bucket(first - self.create_time));
+            add_at(d, self.group, self.country, Metric::DelayBucket, &bucket, self.create_time, sign);
+        }
     }
 }
 
-/// Re-derive challenge `id`'s row: from its snapshot when it changed
-/// (`Some(None)` once archived), else from the stored row; its first live
-/// recommendation always from the recommendations table.
+/// Store challenge `id`'s new row (none once archived) and count the
+/// change from its old one.
 async fn challenge_row(
     tx: &impl ConnectionTrait,
     id: i64,
-    snapshot: Option<Option<ChallengeRow>>,
+    old: Option<ChallengeRow>,
+    new: Option<ChallengeRow>,
     d: &mut Delta,
 ) -> Result<()> {
-    let rows =
-        Sql::new("SELECT working_group_id, country, create_time, first_recommendation_time FROM report_challenges")
-            .bind(" WHERE challenge_id = ?", id)
-            .all(tx)
-            .await?;
-    let old = match rows.first() {
-        Some(r) => Some(ChallengeRow {
-            group: get(r, "working_group_id")?,
-            country: super::sql::country(&get::<String>(r, "country")?)?,
-            create_time: get(r, "create_time")?,
-            first: get(r, "first_recommendation_time")?,
-        }),
-        None => None,
-    };
-    let mut new = snapshot.unwrap_or_else(|| old.clone());
-    if let Some(n) = new.as_mut() {
-        let first = Sql::new("SELECT MIN(create_time) AS t FROM recommendations WHERE target_kind = 'challenge'")
-            .bind(" AND target_id = ? AND archive_time IS NULL", id)
-            .all(tx)
-            .await?;
-        n.first = match first.first() {
-            Some(r) => get(r, "t")?,
-            None => None,
-        };
-    }
     if old == new {
         return Ok(());
     }
@@ -191,17 +239,24 @@ async fn challenge_row(
                 .exec(tx)
                 .await
         }
-        None => Sql::new("DELETE FROM report_challenges").bind(" WHERE challenge_id = ?", id).exec(tx).await,
+        None if old.is_some() => {
+            Sql::new("DELETE FROM report_challenges").bind(" WHERE challenge_id = ?", id).exec(tx).await
+        }
+        None => Ok(()),
     }
 }
 
-/// Add the non-zero changes to the daily counters and to the all-time totals.
+/// Add the non-zero changes to the daily counters and to the all-time
+/// totals: one multi-row upsert each.
 async fn apply(tx: &impl ConnectionTrait, delta: Delta) -> Result<()> {
     let mut totals: BTreeMap<(i64, String, Metric, String), i64> = BTreeMap::new();
     let mut daily = Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, n) VALUES ");
     let mut any = false;
     for ((g, c, m, k, day), n) in delta.into_iter().filter(|(_, n)| *n != 0) {
         *totals.entry((g, c.clone(), m, k.clone())).or_default() += n;
+        if !m.daily() {
+            continue;
+        }
         daily = daily
             .bind(if any { ", (?" } else { "(?" }, g)
             .bind(", ?", c)
@@ -211,20 +266,18 @@ async fn apply(tx: &impl ConnectionTrait, delta: Delta) -> Result<()> {
             .bind(", ?)", n);
         any = true;
     }
-    if !any {
-        return Ok(());
+    if any {
+        daily
+            .push(" ON CONFLICT (working_group_id, country, metric, key, day)")
+            .push(" DO UPDATE SET n = report_counts.n + excluded.n")
+            .exec(tx)
+            .await?;
     }
-    daily
-        .push(
-            " ON CONFLICT (working_group_id, country, metric, key, day) DO UPDATE SET n = report_counts.n + excluded.n",
-        )
-        .exec(tx)
-        .await?;
-    let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, n) VALUES ");
     let totals: Vec<_> = totals.into_iter().filter(|(_, n)| *n != 0).collect();
     if totals.is_empty() {
         return Ok(());
     }
+    let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, n) VALUES ");
     for (i, ((g, c, m, k), n)) in totals.into_iter().enumerate() {
         all = all
             .bind(if i > 0 { ", (?" } else { "(?" }, g)

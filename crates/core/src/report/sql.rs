@@ -32,6 +32,13 @@ impl Sql {
         self
     }
 
+    /// Append another statement's text and values (a subquery).
+    pub fn append(mut self, other: Sql) -> Sql {
+        self.text.push_str(&other.text);
+        self.values.extend(other.values);
+        self
+    }
+
     /// ` AND {col} = group` when a group is given.
     pub fn group(self, col: &str, group: Option<WorkingGroupId>) -> Sql {
         match group {

@@ -11,7 +11,7 @@ use super::random::{DAY, Net, Rng, THEMES, as_staff, d, t};
 
 /// Move an item's create time back (as if written earlier); the caller then
 /// touches the item so its next event carries the new time.
-async fn backdate(s: &Store, table: &str, id: i64, micros: i64) {
+pub async fn backdate(s: &Store, table: &str, id: i64, micros: i64) {
     let db = s.connection();
     let sql = format!("UPDATE {table} SET create_time = {micros} WHERE id = {id}");
     db.execute(Statement::from_string(db.get_database_backend(), sql)).await.expect("backdate");
