@@ -24,6 +24,10 @@ use super::writes::backdate;
 /// 2024-03-01T00:00:00Z, when every challenge here was created.
 const T0: i64 = 1_709_251_200_000_000;
 
+/// A live challenge: its country, its reference, its live recommendations
+/// with their delays.
+type LiveChallenge = (CountryCode, ItemRef<ChallengeId>, Vec<(RecommendationId, i64)>);
+
 /// A two-country network and the live recommendation delays of every
 /// challenge, as the test expects them.
 struct Net {
@@ -31,7 +35,7 @@ struct Net {
     /// BA's and RS's municipality.
     towns: [(MunicipalityId, CountryCode); 2],
     /// Live challenge → (its country, its live recommendations and delays).
-    live: BTreeMap<i64, (CountryCode, ItemRef<ChallengeId>, Vec<(RecommendationId, i64)>)>,
+    live: BTreeMap<i64, LiveChallenge>,
 }
 
 impl Net {
