@@ -135,20 +135,19 @@ async fn create(
     input: NewInitiative,
     request_id: Option<&RequestId>,
 ) -> Result<Outcome<Initiative>> {
-    let acting = lookup::act_for(&w.tx, p, parent).await?;
+    let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateInitiative", &format!("{parent}{input:?}")).await? {
         return Ok(Outcome::unchanged(reload(&w.tx, InitiativeId::from_db(id)).await?));
     }
     if input.status == InitiativeStatus::Discontinued {
         return Err(Error::invalid("initiative.status", "a new initiative is planned, in progress or implemented"));
     }
-    lookup::active_group(&w.tx, input.working_group, "initiative.working_group").await?;
-    lookup::require_member(&w.tx, input.working_group, parent, "initiative.working_group").await?;
+    posting.check_group("initiative.working_group")?;
     let challenges = check_challenges(&w.tx, &input.challenges, input.working_group, parent).await?;
     let row = initiative::ActiveModel {
         working_group_id: Set(input.working_group.get()),
         municipality_id: Set(parent.get()),
-        country: Set(acting.country().as_str().to_owned()),
+        country: Set(posting.acting().country().as_str().to_owned()),
         title: Set(input.title.into_string()),
         description: Set(input.description.into_string()),
         visibility: Set(input.visibility.as_str().to_owned()),

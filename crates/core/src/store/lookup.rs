@@ -1,5 +1,6 @@
 //! Look-ups shared by the writes of several resources.
 
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::entity::{membership, municipality, working_group};
@@ -22,7 +23,7 @@ pub(crate) fn country_of(raw: &str) -> Result<CountryCode> {
 /// is revealed. An archived municipality cannot act.
 pub(crate) async fn act_for(conn: &impl ConnectionTrait, p: &Principal, owner: MunicipalityId) -> Result<ActingFor> {
     if p.municipality().is_some_and(|m| m != owner) {
-        return Err(Error::PermissionDenied(format!("the caller may not write for {}", names::municipality(owner))));
+        return Err(denied(owner));
     }
     let row = municipality(conn, owner).await?;
     let acting = p.act_for(owner, country_of(&row.country)?)?;
@@ -32,17 +33,92 @@ pub(crate) async fn act_for(conn: &impl ConnectionTrait, p: &Principal, owner: M
     Ok(acting)
 }
 
-/// An active working group, or an input error on `field`.
-pub(crate) async fn active_group(
-    conn: &impl ConnectionTrait,
-    id: WorkingGroupId,
-    field: &str,
-) -> Result<working_group::Model> {
-    match working_group::Entity::find_by_id(id.get()).one(conn).await? {
-        Some(g) if g.archive_time.is_none() => Ok(g),
-        Some(_) => Err(Error::invalid(field, format!("{} is archived", names::working_group(id)))),
-        None => Err(Error::invalid(field, format!("{} does not exist", names::working_group(id)))),
+/// What a create of owned content checks about its author and group, read
+/// with one statement (each statement in a write is a round trip, and on
+/// SQLite two thread hand-offs): the owner's country and whether it is
+/// archived, whether the group exists and is archived, and whether the owner
+/// is a member.
+pub(crate) struct Posting {
+    acting: ActingFor,
+    group: WorkingGroupId,
+    owner: MunicipalityId,
+    /// `None`: no such group; `Some(archived)` otherwise.
+    group_archived: Option<bool>,
+    member: bool,
+}
+
+impl Posting {
+    /// Read what posting into `group` for `owner` needs and decide the
+    /// capability to write for `owner` (as [`act_for`], first, before
+    /// anything about the group is revealed).
+    pub async fn read(
+        conn: &impl ConnectionTrait,
+        p: &Principal,
+        owner: MunicipalityId,
+        group: WorkingGroupId,
+    ) -> Result<Posting> {
+        if p.municipality().is_some_and(|m| m != owner) {
+            return Err(denied(owner));
+        }
+        let (m, g) = (Alias::new("m"), Alias::new("g"));
+        let member = Query::select()
+            .expr(Expr::val(1))
+            .from(membership::Entity)
+            .and_where(membership::Column::WorkingGroupId.eq(group.get()))
+            .and_where(membership::Column::MunicipalityId.eq(owner.get()))
+            .to_owned();
+        let q = Query::select()
+            .column((m.clone(), municipality::Column::Country))
+            .expr(Expr::col((m.clone(), municipality::Column::ArchiveTime)).is_not_null())
+            .expr(Expr::col((g.clone(), working_group::Column::Id)).is_not_null())
+            .expr(Expr::col((g.clone(), working_group::Column::ArchiveTime)).is_not_null())
+            .expr(Expr::exists(member))
+            .from_as(municipality::Entity, m.clone())
+            .join_as(
+                JoinType::LeftJoin,
+                working_group::Entity,
+                g.clone(),
+                Expr::col((g, working_group::Column::Id)).eq(group.get()),
+            )
+            .and_where(Expr::col((m, municipality::Column::Id)).eq(owner.get()))
+            .to_owned();
+        let row = conn
+            .query_one(conn.get_database_backend().build(&q))
+            .await?
+            .ok_or_else(|| Error::NotFound(names::municipality(owner)))?;
+        let country: String = row.try_get_by_index(0)?;
+        let acting = p.act_for(owner, country_of(&country)?)?;
+        if row.try_get_by_index::<bool>(1)? {
+            return Err(Error::FailedPrecondition(format!("{} is archived", names::municipality(owner))));
+        }
+        let group_archived = if row.try_get_by_index::<bool>(2)? { Some(row.try_get_by_index(3)?) } else { None };
+        Ok(Posting { acting, group, owner, group_archived, member: row.try_get_by_index(4)? })
     }
+
+    /// The capability to write for the owner.
+    pub fn acting(&self) -> &ActingFor {
+        &self.acting
+    }
+
+    /// The group is active and the owner a member of it, or an input error
+    /// on `field` (the same answers as [`require_member`]).
+    pub fn check_group(&self, field: &str) -> Result<()> {
+        let g = self.group;
+        match self.group_archived {
+            None => Err(Error::invalid(field, format!("{} does not exist", names::working_group(g)))),
+            Some(true) => Err(Error::invalid(field, format!("{} is archived", names::working_group(g)))),
+            Some(false) if !self.member => Err(not_member(field, self.owner, g)),
+            Some(false) => Ok(()),
+        }
+    }
+}
+
+fn denied(owner: MunicipalityId) -> Error {
+    Error::PermissionDenied(format!("the caller may not write for {}", names::municipality(owner)))
+}
+
+fn not_member(field: &str, m: MunicipalityId, g: WorkingGroupId) -> Error {
+    Error::invalid(field, format!("{} is not a member of {}", names::municipality(m), names::working_group(g)))
 }
 
 /// Whether `m` is a member of `g`.
@@ -65,7 +141,7 @@ pub(crate) async fn require_member(
     if is_member(conn, g, m).await? {
         Ok(())
     } else {
-        Err(Error::invalid(field, format!("{} is not a member of {}", names::municipality(m), names::working_group(g))))
+        Err(not_member(field, m, g))
     }
 }
 

@@ -186,20 +186,19 @@ async fn create(
     input: NewProjectIdea,
     request_id: Option<&RequestId>,
 ) -> Result<Outcome<ProjectIdea>> {
-    let acting = lookup::act_for(&w.tx, p, parent).await?;
+    let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateProjectIdea", &format!("{parent}{input:?}")).await? {
         return Ok(Outcome::unchanged(reload(&w.tx, ProjectIdeaId::from_db(id)).await?));
     }
     let g = input.working_group;
-    lookup::active_group(&w.tx, g, "project_idea.working_group").await?;
-    lookup::require_member(&w.tx, g, parent, "project_idea.working_group").await?;
+    posting.check_group("project_idea.working_group")?;
     let challenges = check_challenges(&w.tx, &input.challenges, g, parent).await?;
     let initiatives = check_initiatives(&w.tx, &input.initiatives, g, parent).await?;
     let partners = check_partners(&w.tx, &input.partners, g, parent).await?;
     let row = project_idea::ActiveModel {
         working_group_id: Set(g.get()),
         municipality_id: Set(parent.get()),
-        country: Set(acting.country().as_str().to_owned()),
+        country: Set(posting.acting().country().as_str().to_owned()),
         title: Set(input.title.into_string()),
         description: Set(input.description.into_string()),
         visibility: Set(input.visibility.as_str().to_owned()),

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
+    Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -142,15 +143,19 @@ impl WriteTx {
     /// Record what the claimed request created.
     pub async fn complete_claim(&mut self, resource_id: i64) -> Result<()> {
         let Some((rid, _)) = self.claim.take() else { return Ok(()) };
-        request_id::Entity::update(request_id::ActiveModel {
-            scope: Set(self.actor.clone()),
-            request_id: Set(rid),
-            resource: Set(resource_id.to_string()),
-            ..Default::default()
-        })
-        .exec(&self.tx)
-        .await?;
-        Ok(())
+        // `update_many`, not `update`: on SQLite sea-orm's `update` reads
+        // the row back after writing it, a second round trip for nothing.
+        let done = request_id::Entity::update_many()
+            .col_expr(request_id::Column::Resource, Expr::value(resource_id.to_string()))
+            .filter(request_id::Column::Scope.eq(self.actor.as_str()))
+            .filter(request_id::Column::RequestId.eq(rid.as_str()))
+            .exec(&self.tx)
+            .await?;
+        if done.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(Error::Internal(format!("request id {rid} vanished before its claim was completed")))
+        }
     }
 
     /// Append the event and commit. On PostgreSQL an advisory lock taken

@@ -5,7 +5,7 @@ mod read;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::entity::{challenge, challenge_theme};
-use super::write::{Claim, NewEvent, RequestId};
+use super::write::{self, Claim, NewEvent, RequestId};
 use super::{Store, lookup};
 use crate::auth::Principal;
 use crate::domain::*;
@@ -13,8 +13,12 @@ use crate::model::*;
 use crate::{Error, Result};
 use read::load;
 
-async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme]) -> Result<()> {
-    challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
+/// Give challenge `id` exactly `themes`. `fresh`: the challenge was created in
+/// this transaction, so it has none to remove.
+async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme], fresh: bool) -> Result<()> {
+    if !fresh {
+        challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
+    }
     if !themes.is_empty() {
         challenge_theme::Entity::insert_many(
             themes
@@ -49,19 +53,18 @@ impl Store {
         request_id: Option<&RequestId>,
     ) -> Result<Challenge> {
         let mut w = self.begin_write(&p.actor()).await?;
-        let acting = lookup::act_for(&w.tx, p, parent).await?;
+        let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await? {
             let replayed = load(&w.tx, ChallengeId::from_db(id)).await?;
             return w.unchanged(replayed.ok_or_else(|| Error::Internal("replayed challenge is gone".into()))?).await;
         }
-        lookup::active_group(&w.tx, input.working_group, "challenge.working_group").await?;
-        lookup::require_member(&w.tx, input.working_group, parent, "challenge.working_group").await?;
+        posting.check_group("challenge.working_group")?;
         let row = challenge::ActiveModel {
             working_group_id: Set(input.working_group.get()),
             municipality_id: Set(parent.get()),
-            country: Set(acting.country().as_str().to_owned()),
-            title: Set(input.title.into_string()),
-            description: Set(input.description.into_string()),
+            country: Set(posting.acting().country().as_str().to_owned()),
+            title: Set(input.title.as_str().to_owned()),
+            description: Set(input.description.as_str().to_owned()),
             visibility: Set(input.visibility.as_str().to_owned()),
             status: Set(ChallengeStatus::Open.as_str().to_owned()),
             version: Set(1),
@@ -71,11 +74,27 @@ impl Store {
             ..Default::default()
         };
         let id = challenge::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
-        set_themes(&w.tx, id, &input.themes).await?;
+        set_themes(&w.tx, id, &input.themes, true).await?;
         w.complete_claim(id).await?;
-        let created = load(&w.tx, ChallengeId::from_db(id))
-            .await?
-            .ok_or_else(|| Error::Internal("created challenge is gone".into()))?;
+        // What was inserted, as a read would return it (themes sorted as
+        // reads sort them), without reading it back.
+        let mut themes: Vec<String> = input.themes.iter().map(|t| t.as_str().to_owned()).collect();
+        themes.sort_unstable();
+        let at = write::ts(w.now);
+        let created = Challenge {
+            id: ChallengeId::from_db(id),
+            owner: Ownership {
+                working_group: input.working_group,
+                municipality: parent,
+                country: posting.acting().country(),
+                visibility: input.visibility,
+            },
+            title: input.title.into_string(),
+            description: input.description.into_string(),
+            themes,
+            status: ChallengeStatus::Open,
+            meta: Meta { version: 1, create_time: at, update_time: at, archive_time: None },
+        };
         w.commit(event("challenge.created", &created)).await?;
         Ok(created)
     }
@@ -120,7 +139,7 @@ impl Store {
         let archived = patch.status == Some(ChallengeStatus::Archived);
         super::content::save::<challenge::Entity>(&w, current.id.get(), row, current.meta.version, &name).await?;
         if let Some(themes) = &patch.themes {
-            set_themes(&w.tx, current.id.get(), themes).await?;
+            set_themes(&w.tx, current.id.get(), themes, false).await?;
         }
         let updated = load(&w.tx, r.id).await?.ok_or_else(|| Error::Internal("updated challenge is gone".into()))?;
         w.commit(event(if archived { "challenge.archived" } else { "challenge.updated" }, &updated)).await?;

@@ -66,12 +66,13 @@ fn term(t: &Term) -> Result<Condition> {
     }
 }
 
-/// The themes of the challenge whose id is `id`, sorted, as one text (NULL
-/// when it has none). `string_agg(… ORDER BY …)` is the same on PostgreSQL
-/// and on SQLite (3.44+; sqlx bundles 3.46).
+/// The themes of the challenge whose id is `id` as one text (NULL when it
+/// has none), in no particular order: [`Row::record`] sorts them by byte,
+/// which no database collation setting can change. `string_agg` is the same
+/// on PostgreSQL and on SQLite (3.44+; sqlx bundles 3.46).
 fn themes_of(id: SimpleExpr) -> SimpleExpr {
     let sub = Query::select()
-        .expr(Expr::cust("string_agg(\"theme\", ',' ORDER BY \"theme\")"))
+        .expr(Expr::cust("string_agg(\"theme\", ',')"))
         .from(challenge_theme::Entity)
         .and_where(Expr::col((challenge_theme::Entity, challenge_theme::Column::ChallengeId)).eq(id))
         .to_owned();
@@ -129,6 +130,9 @@ impl Row {
     }
 
     fn record(self) -> Result<Challenge> {
+        let mut themes: Vec<String> =
+            self.themes.map_or_else(Vec::new, |t| t.split(THEME_SEPARATOR).map(str::to_owned).collect());
+        themes.sort_unstable();
         Ok(Challenge {
             id: ChallengeId::from_db(self.id),
             owner: Ownership {
@@ -139,7 +143,7 @@ impl Row {
             },
             title: self.title,
             description: self.description,
-            themes: self.themes.map_or_else(Vec::new, |t| t.split(THEME_SEPARATOR).map(str::to_owned).collect()),
+            themes,
             status: ChallengeStatus::parse("status", &self.status).map_err(internal)?,
             meta: Meta {
                 version: self.version,
