@@ -7,6 +7,7 @@
 mod batch;
 mod challenge;
 mod content;
+mod direct;
 mod entity;
 mod event;
 mod filter;
@@ -24,11 +25,12 @@ mod working_group;
 mod workshop;
 mod write;
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use peerlab_migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
 use tokio::sync::watch;
 
@@ -94,6 +96,8 @@ pub struct Store {
     committed: Arc<watch::Sender<i64>>,
     /// Where the database is, for connections outside the pool (LISTEN).
     url: Arc<str>,
+    /// On a SQLite file, connections for point reads on the caller's thread.
+    direct: Option<Arc<direct::DirectReads>>,
 }
 
 impl Store {
@@ -125,15 +129,16 @@ impl Store {
         });
         let db = Database::connect(opts.clone()).await?;
         let committed = Arc::new(watch::channel(0).0);
-        let (writer, group) = match db.get_database_backend() {
+        let (writer, group, direct) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 opts.max_connections(1).min_connections(1);
-                (Database::connect(opts).await?, Some(batch::GroupCommit::start(committed.clone())))
+                let writer = Database::connect(opts).await?;
+                (writer, Some(batch::GroupCommit::start(committed.clone())), direct_reads(&options.url)?)
             }
-            DatabaseBackend::Postgres => (db.clone(), None),
+            DatabaseBackend::Postgres => (db.clone(), None, None),
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, writer, group, committed, url: options.url.into() })
+        Ok(Store { db, writer, group, committed, url: options.url.into(), direct })
     }
 
     /// Connect and apply pending migrations.
@@ -172,6 +177,19 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+/// Direct-read connections for the SQLite database at `url`, once its file
+/// exists (an in-memory database has no file to share).
+fn direct_reads(url: &str) -> Result<Option<Arc<direct::DirectReads>>> {
+    let options = SqliteConnectOptions::from_str(url).map_err(|e| Error::Internal(format!("SQLite URL: {e}")))?;
+    let path = options.get_filename();
+    if !path.is_file() {
+        return Ok(None);
+    }
+    // More than the runtime has worker threads, so a free one is always there.
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
+    Ok(Some(Arc::new(direct::DirectReads::open(path, n)?)))
 }
 
 /// Whether a database error means the database could not be reached (a

@@ -7,9 +7,10 @@
 //! acquisition costs thread hand-offs that dwarf the query itself.
 
 use sea_orm::sea_query::{Alias, Expr, IntoIden, JoinType, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic, QueryResult};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic};
 use serde::Deserialize;
 
+use super::super::direct::Cells;
 use super::super::entity::{challenge, challenge_theme, municipality};
 use super::super::filter::{Filter, Op, Term};
 use super::super::page::PageSpec;
@@ -111,21 +112,21 @@ struct Row {
 
 impl Row {
     /// The row in the columns of `row` from `at` on.
-    fn at(row: &QueryResult, at: usize) -> Result<Row> {
+    fn at(row: &impl Cells, at: usize) -> Result<Row> {
         Ok(Row {
-            id: row.try_get_by_index(at)?,
-            working_group_id: row.try_get_by_index(at + 1)?,
-            municipality_id: row.try_get_by_index(at + 2)?,
-            country: row.try_get_by_index(at + 3)?,
-            title: row.try_get_by_index(at + 4)?,
-            description: row.try_get_by_index(at + 5)?,
-            visibility: row.try_get_by_index(at + 6)?,
-            status: row.try_get_by_index(at + 7)?,
-            version: row.try_get_by_index(at + 8)?,
-            create_time: row.try_get_by_index(at + 9)?,
-            update_time: row.try_get_by_index(at + 10)?,
-            archive_time: row.try_get_by_index(at + 11)?,
-            themes: row.try_get_by_index(at + 12)?,
+            id: row.cell(at)?,
+            working_group_id: row.cell(at + 1)?,
+            municipality_id: row.cell(at + 2)?,
+            country: row.cell(at + 3)?,
+            title: row.cell(at + 4)?,
+            description: row.cell(at + 5)?,
+            visibility: row.cell(at + 6)?,
+            status: row.cell(at + 7)?,
+            version: row.cell(at + 8)?,
+            create_time: row.cell(at + 9)?,
+            update_time: row.cell(at + 10)?,
+            archive_time: row.cell(at + 11)?,
+            themes: row.cell(at + 12)?,
         })
     }
 
@@ -182,10 +183,10 @@ pub(super) async fn load(conn: &impl ConnectionTrait, id: ChallengeId) -> Result
     }
 }
 
-/// Read `r` in `scope` with one statement: the owner municipality's row
+/// The statement that reads `r` in `scope`: the owner municipality's row
 /// (its country decides NOT_FOUND vs PERMISSION_DENIED), left-joined to the
 /// challenge under it with its themes and whether `scope` is in its group.
-async fn get(conn: &impl ConnectionTrait, scope: ReadScope, r: ItemRef<ChallengeId>) -> Result<Challenge> {
+fn get_statement(scope: ReadScope, r: ItemRef<ChallengeId>) -> SelectStatement {
     let (m, c) = (Alias::new("m"), Alias::new("c"));
     let mut q = Query::select();
     q.column((m.clone(), municipality::Column::Country));
@@ -201,25 +202,48 @@ async fn get(conn: &impl ConnectionTrait, scope: ReadScope, r: ItemRef<Challenge
                 .add(Expr::col((c, challenge::Column::MunicipalityId)).equals((m.clone(), municipality::Column::Id))),
         )
         .and_where(Expr::col((m, municipality::Column::Id)).eq(r.municipality.get()));
-    let row = conn.query_one(conn.get_database_backend().build(&q)).await?;
+    q
+}
+
+/// What [`get_statement`] found: the owner's stored country, the challenge
+/// if it is there, and whether the scope is in its group.
+struct Found {
+    owner_country: String,
+    challenge: Option<Challenge>,
+    in_group: bool,
+}
+
+impl Found {
+    fn read(row: &impl Cells) -> Result<Found> {
+        let challenge = if row.cell::<Option<i64>>(1)?.is_some() { Some(Row::at(row, 1)?.record()?) } else { None };
+        Ok(Found { owner_country: row.cell(0)?, challenge, in_group: row.cell(1 + COLUMNS.len() + 1)? })
+    }
+}
+
+/// The answer to reading `r` in `scope`, given what was found (`None`: no
+/// such municipality).
+fn decide(scope: ReadScope, r: ItemRef<ChallengeId>, found: Option<Found>) -> Result<Challenge> {
     let name = || names::challenge(r.municipality, r.id);
-    let Some(row) = row else { return Err(scope::missing_or_denied_given(scope, r.municipality, None, name())) };
-    let found =
-        if row.try_get_by_index::<Option<i64>>(1)?.is_some() { Some(Row::at(&row, 1)?.record()?) } else { None };
-    let in_group_at = 1 + COLUMNS.len() + 1;
-    match found {
-        Some(ch) if scope::readable(scope, &ch.owner, row.try_get_by_index(in_group_at)?) => Ok(ch),
-        _ => {
-            let owner_country: String = row.try_get_by_index(0)?;
-            Err(scope::missing_or_denied_given(scope, r.municipality, Some(&owner_country), name()))
-        }
+    let Some(found) = found else { return Err(scope::missing_or_denied_given(scope, r.municipality, None, name())) };
+    match found.challenge {
+        Some(ch) if scope::readable(scope, &ch.owner, found.in_group) => Ok(ch),
+        _ => Err(scope::missing_or_denied_given(scope, r.municipality, Some(&found.owner_country), name())),
     }
 }
 
 impl Store {
     /// Read one challenge.
     pub async fn get_challenge(&self, p: &Principal, r: ItemRef<ChallengeId>) -> Result<Challenge> {
-        get(&self.db, p.read_scope(), r).await
+        let scope = p.read_scope();
+        let q = get_statement(scope, r);
+        let found = match &self.direct {
+            Some(direct) => direct.query_one(&q, |row| Found::read(row))?,
+            None => match self.db.query_one(self.db.get_database_backend().build(&q)).await? {
+                Some(row) => Some(Found::read(&row)?),
+                None => None,
+            },
+        };
+        decide(scope, r, found)
     }
 
     /// List the challenges the caller may read, of `parent` or of everyone.

@@ -1,0 +1,161 @@
+//! Point reads on a SQLite file without a hop to another thread.
+//!
+//! sqlx runs every SQLite statement on a worker thread of its connection and
+//! hands the rows back through channels: at least two thread switches per
+//! statement. For a read of one row by primary key, which SQLite answers in a
+//! few microseconds, those switches were most of the call: profiling
+//! GetChallenge showed about half the server's CPU in the kernel's scheduler.
+//! sqlx has no synchronous statement API, so these reads use rusqlite
+//! connections of their own, opened read-only on the same file (WAL lets
+//! them read while the writer writes), and run the statement on the calling
+//! thread. Only reads bounded to one row by an indexed key come here: they
+//! block the runtime thread for about as long as the hop itself would have.
+//! The SQL is still built by sea-query, as for every other statement.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::types::Value as Cell;
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder, Value};
+
+use crate::{Error, Result};
+
+/// How long a direct read waits for a lock on the file (only a WAL
+/// recovery or checkpoint reset takes one that blocks readers).
+const BUSY_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// A few read-only connections to one SQLite file.
+pub(crate) struct DirectReads {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl DirectReads {
+    /// Open `n` read-only connections to the database file at `path`.
+    pub fn open(path: &Path, n: usize) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conns = (0..n.max(1))
+            .map(|_| {
+                let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DirectReads { conns, next: AtomicUsize::new(0) })
+    }
+
+    /// A free connection: there are more than the runtime has threads and
+    /// none is held across an await, so one is almost always free; if not,
+    /// wait for the next in turn.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let n = self.conns.len();
+        for i in 0..n {
+            if let Ok(guard) = self.conns[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        // A poisoned connection is still a valid connection: rusqlite keeps
+        // no state that a panic half-way could have broken.
+        self.conns[start % n].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `q` and read its first row with `read`, if there is one.
+    pub fn query_one<R>(
+        &self,
+        q: &SelectStatement,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> Result<R>,
+    ) -> Result<Option<R>> {
+        let (sql, values) = q.build(SqliteQueryBuilder);
+        let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(internal)?;
+        match rows.next().map_err(internal)? {
+            Some(row) => read(row).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+fn internal(e: rusqlite::Error) -> Error {
+    Error::Internal(format!("direct read: {e}"))
+}
+
+/// A sea-query value as a SQLite value (the kinds peerlab's reads bind).
+fn bind(v: Value) -> Result<Cell> {
+    Ok(match v {
+        Value::Bool(b) => b.map_or(Cell::Null, |b| Cell::Integer(b.into())),
+        Value::Int(i) => i.map_or(Cell::Null, |i| Cell::Integer(i.into())),
+        Value::BigInt(i) => i.map_or(Cell::Null, Cell::Integer),
+        Value::String(s) => s.map_or(Cell::Null, |s| Cell::Text(*s)),
+        other => return Err(Error::Internal(format!("direct read cannot bind {other:?}"))),
+    })
+}
+
+/// A result row read by column position, whichever driver produced it.
+pub(crate) trait Cells {
+    /// The value of column `i`.
+    fn cell<T: FromCell>(&self, i: usize) -> Result<T>;
+}
+
+/// A column type both drivers decode.
+pub(crate) trait FromCell: Sized + sea_orm::TryGetable + rusqlite::types::FromSql {}
+
+impl<T: sea_orm::TryGetable + rusqlite::types::FromSql> FromCell for T {}
+
+impl Cells for sea_orm::QueryResult {
+    fn cell<T: FromCell>(&self, i: usize) -> Result<T> {
+        Ok(self.try_get_by_index(i)?)
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn cell<T: FromCell>(&self, i: usize) -> Result<T> {
+        rusqlite::Row::get(self, i).map_err(internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sea_query::{Alias, Expr, Query};
+
+    #[test]
+    fn reads_committed_rows_and_binds_every_value_kind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("t.db");
+        let writer = Connection::open(&path).expect("open");
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, flag INTEGER);
+                 INSERT INTO t VALUES (1, 'one', 1), (2, NULL, 0);",
+            )
+            .expect("schema");
+        let reads = DirectReads::open(&path, 2).expect("direct");
+        let q = |id: i64, name: &str| {
+            Query::select()
+                .columns(["id", "name", "flag"].map(Alias::new))
+                .from(Alias::new("t"))
+                .and_where(Expr::col(Alias::new("id")).eq(id))
+                .and_where(Expr::col(Alias::new("name")).eq(name).or(Expr::val(true).eq(Expr::val(name.is_empty()))))
+                .to_owned()
+        };
+        let one = reads
+            .query_one(&q(1, "one"), |r| Ok((r.cell::<i64>(0)?, r.cell::<Option<String>>(1)?, r.cell::<bool>(2)?)))
+            .expect("read");
+        assert_eq!(one, Some((1, Some("one".to_owned()), true)));
+        let two = reads.query_one(&q(2, ""), |r| Ok((r.cell::<Option<String>>(1)?, r.cell::<bool>(2)?))).expect("read");
+        assert_eq!(two, Some((None, false)));
+        assert_eq!(reads.query_one(&q(3, ""), |r| r.cell::<i64>(0)).expect("read"), None);
+        // A row committed after the connections were opened is seen.
+        writer.execute("INSERT INTO t VALUES (3, 'three', 1)", []).expect("insert");
+        assert_eq!(reads.query_one(&q(3, ""), |r| r.cell::<i64>(0)).expect("read"), Some(3));
+        // A connection cannot write.
+        let conn = reads.conn();
+        assert!(conn.execute("DELETE FROM t", []).is_err());
+    }
+}
