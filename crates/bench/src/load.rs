@@ -42,6 +42,18 @@ impl Outcome {
         self.calls as f64 / self.elapsed.as_secs_f64()
     }
 
+    /// Add the calls, time and probe movement of `other`, a later window of
+    /// the same measurement.
+    pub fn merge(&mut self, other: Outcome) -> anyhow::Result<()> {
+        self.calls += other.calls;
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.elapsed += other.elapsed;
+        self.latency.add(&other.latency)?;
+        self.probed += other.probed;
+        Ok(())
+    }
+
     /// Latency quantile `q` in milliseconds.
     pub fn ms(&self, q: f64) -> f64 {
         self.latency.value_at_quantile(q) as f64 / 1000.0

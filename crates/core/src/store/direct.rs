@@ -12,9 +12,10 @@
 //! block the runtime thread for about as long as the hop itself would have.
 //! The SQL is still built by sea-query, as for every other statement.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use rusqlite::types::Value as Cell;
@@ -31,6 +32,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(200);
 pub(crate) struct DirectReads {
     conns: Vec<Mutex<Connection>>,
     next: AtomicUsize,
+    /// The SQL of each statement shape, built once: writing it out was a
+    /// sixth of GetChallenge's CPU.
+    sql: RwLock<HashMap<&'static str, Arc<str>>>,
 }
 
 impl DirectReads {
@@ -44,7 +48,7 @@ impl DirectReads {
                 Ok(Mutex::new(conn))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(DirectReads { conns, next: AtomicUsize::new(0) })
+        Ok(DirectReads { conns, next: AtomicUsize::new(0), sql: RwLock::default() })
     }
 
     /// A free connection: there are more than the runtime has threads and
@@ -63,13 +67,30 @@ impl DirectReads {
         self.conns[start % n].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Run `q` and read its first row with `read`, if there is one.
+    /// Run the statement of shape `shape` with `values` and read its first
+    /// row with `read`, if there is one. `build` makes the statement, with
+    /// these values, the first time the shape is used; each shape must bind
+    /// its values in one fixed order, which that first use checks.
     pub fn query_one<R>(
         &self,
-        q: &SelectStatement,
+        shape: &'static str,
+        values: Vec<Value>,
+        build: impl FnOnce() -> SelectStatement,
         read: impl FnOnce(&rusqlite::Row<'_>) -> Result<R>,
     ) -> Result<Option<R>> {
-        let (sql, values) = q.build(SqliteQueryBuilder);
+        let cached = self.sql.read().unwrap_or_else(PoisonError::into_inner).get(shape).cloned();
+        let sql = match cached {
+            Some(sql) => sql,
+            None => {
+                let (sql, built) = build().build(SqliteQueryBuilder);
+                if built.0 != values {
+                    return Err(Error::Internal(format!("statement {shape} binds {built:?}, not {values:?}")));
+                }
+                let sql: Arc<str> = sql.into();
+                self.sql.write().unwrap_or_else(PoisonError::into_inner).insert(shape, sql.clone());
+                sql
+            }
+        };
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
@@ -136,24 +157,34 @@ mod tests {
             )
             .expect("schema");
         let reads = DirectReads::open(&path, 2).expect("direct");
-        let q = |id: i64, name: &str| {
-            Query::select()
-                .columns(["id", "name", "flag"].map(Alias::new))
-                .from(Alias::new("t"))
-                .and_where(Expr::col(Alias::new("id")).eq(id))
-                .and_where(Expr::col(Alias::new("name")).eq(name).or(Expr::val(true).eq(Expr::val(name.is_empty()))))
-                .to_owned()
+        let q = |id: i64, name: &'static str| {
+            let values = vec![id.into(), name.into(), name.is_empty().into()];
+            let build = move || {
+                Query::select()
+                    .columns(["id", "name", "flag"].map(Alias::new))
+                    .from(Alias::new("t"))
+                    .and_where(Expr::col(Alias::new("id")).eq(id))
+                    .and_where(Expr::col(Alias::new("name")).eq(name).or(Expr::val(name.is_empty()).into()))
+                    .to_owned()
+            };
+            (values, build)
         };
-        let one = reads
-            .query_one(&q(1, "one"), |r| Ok((r.cell::<i64>(0)?, r.cell::<Option<String>>(1)?, r.cell::<bool>(2)?)))
-            .expect("read");
-        assert_eq!(one, Some((1, Some("one".to_owned()), true)));
-        let two = reads.query_one(&q(2, ""), |r| Ok((r.cell::<Option<String>>(1)?, r.cell::<bool>(2)?))).expect("read");
-        assert_eq!(two, Some((None, false)));
-        assert_eq!(reads.query_one(&q(3, ""), |r| r.cell::<i64>(0)).expect("read"), None);
+        let run = |(values, build)| {
+            let read =
+                |r: &rusqlite::Row<'_>| Ok((r.cell::<i64>(0)?, r.cell::<Option<String>>(1)?, r.cell::<bool>(2)?));
+            reads.query_one("t", values, build, read).expect("read")
+        };
+        assert_eq!(run(q(1, "one")), Some((1, Some("one".to_owned()), true)));
+        // The second use of the shape runs the cached SQL with new values.
+        assert_eq!(run(q(2, "")), Some((2, None, false)));
+        assert_eq!(run(q(3, "")), None);
         // A row committed after the connections were opened is seen.
         writer.execute("INSERT INTO t VALUES (3, 'three', 1)", []).expect("insert");
-        assert_eq!(reads.query_one(&q(3, ""), |r| r.cell::<i64>(0)).expect("read"), Some(3));
+        assert_eq!(run(q(3, "")), Some((3, Some("three".to_owned()), true)));
+        // A shape whose values come in another order than its statement binds is refused.
+        let (mut values, build) = q(4, "x");
+        values.swap(0, 1);
+        assert!(matches!(reads.query_one("u", values, build, |r| r.cell::<i64>(0)), Err(Error::Internal(_))));
         // A connection cannot write.
         let conn = reads.conn();
         assert!(conn.execute("DELETE FROM t", []).is_err());

@@ -138,11 +138,7 @@ pub(crate) async fn require_member(
     m: MunicipalityId,
     field: &str,
 ) -> Result<()> {
-    if is_member(conn, g, m).await? {
-        Ok(())
-    } else {
-        Err(not_member(field, m, g))
-    }
+    if is_member(conn, g, m).await? { Ok(()) } else { Err(not_member(field, m, g)) }
 }
 
 /// Check an etag against the stored version.

@@ -235,10 +235,24 @@ impl Store {
     /// Read one challenge.
     pub async fn get_challenge(&self, p: &Principal, r: ItemRef<ChallengeId>) -> Result<Challenge> {
         let scope = p.read_scope();
-        let q = get_statement(scope, r);
         let found = match &self.direct {
-            Some(direct) => direct.query_one(&q, |row| Found::read(row))?,
-            None => match self.db.query_one(self.db.get_database_backend().build(&q)).await? {
+            Some(direct) => {
+                // The values `get_statement` binds, in order: the scope's
+                // (`1` selected by the membership EXISTS, then its key),
+                // the challenge id, the owner.
+                let (shape, mut values): (_, Vec<sea_orm::Value>) = match scope {
+                    ReadScope::All => ("get_challenge/all", vec![true.into()]),
+                    ReadScope::Municipality { municipality, .. } => {
+                        ("get_challenge/municipality", vec![1.into(), municipality.get().into()])
+                    }
+                    ReadScope::Country { country, .. } => {
+                        ("get_challenge/country", vec![1.into(), country.as_str().into()])
+                    }
+                };
+                values.extend([r.id.get().into(), r.municipality.get().into()]);
+                direct.query_one(shape, values, || get_statement(scope, r), |row| Found::read(row))?
+            }
+            None => match self.db.query_one(self.db.get_database_backend().build(&get_statement(scope, r))).await? {
                 Some(row) => Some(Found::read(&row)?),
                 None => None,
             },
