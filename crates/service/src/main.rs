@@ -14,11 +14,6 @@ use peerlab_service::config::{Config, IssuerConfig};
 use peerlab_service::{Application, demo};
 use tracing_subscriber::EnvFilter;
 
-// mimalloc: per-call allocations (headers, messages, statements) were a tenth
-// of the server's CPU under glibc's allocator; the S1 echo ceiling uses it too.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The peerlab server.
 #[derive(Parser)]
 #[command(name = "peerlab", version, about = "A cross-municipality peer-learning network over gRPC")]

@@ -5,10 +5,6 @@ use std::net::SocketAddr;
 use clap::Parser;
 use peerlab_service::config::ServerConfig;
 
-// The same allocator as `peerlab serve`, so S1 compares the request path only.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A bare tonic echo of GetChallenge with peerlab's server settings.
 #[derive(Parser)]
 struct Args {

@@ -157,7 +157,8 @@ impl Row {
 }
 
 /// A page of challenges (`inner`: [`select_challenge`] with its filter,
-/// order and limit) as one JSON array of [`Row`] arrays. sqlx's SQLite
+/// order and limit) as one JSON array of [`Row`] arrays, where pages are
+/// read through sqlx (PostgreSQL, in-memory SQLite). sqlx's SQLite
 /// driver hands every result row from the connection's thread to the
 /// caller's, one allocation-heavy message per row; aggregating in the
 /// database makes a page one value, which is most of an export's cost.
@@ -232,6 +233,21 @@ fn decide(scope: ReadScope, r: ItemRef<ChallengeId>, found: Option<Found>) -> Re
 }
 
 impl Store {
+    /// The rows of a page (`q`) through sqlx, as one JSON value.
+    async fn page_rows(&self, q: SelectStatement) -> Result<Vec<Row>> {
+        let backend = self.db.get_database_backend();
+        let page = self.db.query_one(backend.build(&page_json(backend, q))).await?;
+        // No rows: `[]` on SQLite, NULL on PostgreSQL.
+        let json: Option<String> = match page {
+            Some(row) => row.try_get_by_index(0)?,
+            None => None,
+        };
+        match json {
+            Some(json) => serde_json::from_str(&json).map_err(|e| internal(format!("a page of challenges: {e}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Read one challenge.
     pub async fn get_challenge(&self, p: &Principal, r: ItemRef<ChallengeId>) -> Result<Challenge> {
         let scope = p.read_scope();
@@ -304,16 +320,9 @@ impl Store {
             .cond_where(cond)
             .order_by((challenge::Entity, challenge::Column::Id), sea_orm::Order::Asc)
             .limit(spec.limit + 1);
-        let backend = self.db.get_database_backend();
-        let page = self.db.query_one(backend.build(&page_json(backend, q))).await?;
-        // No rows: `[]` on SQLite, NULL on PostgreSQL.
-        let json: Option<String> = match page {
-            Some(row) => row.try_get_by_index(0)?,
-            None => None,
-        };
-        let rows: Vec<Row> = match json {
-            Some(json) => serde_json::from_str(&json).map_err(|e| internal(format!("a page of challenges: {e}")))?,
-            None => Vec::new(),
+        let rows = match &self.direct {
+            Some(direct) => direct.query_all(q, |row| Row::at(row, 0)).await?,
+            None => self.page_rows(q).await?,
         };
         let items = rows.into_iter().map(Row::record).collect::<Result<Vec<_>>>()?;
         let (items, next_page_token) = spec.finish(items, |c| c.id.get());
