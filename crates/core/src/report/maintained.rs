@@ -33,7 +33,14 @@ pub(crate) async fn parts(
     attendance: bool,
 ) -> Result<Parts> {
     let select = "SELECT country, metric, key, CAST(SUM(n) AS BIGINT) AS n FROM ";
-    let sql = if period.is_all() {
+    // The whole network's all-time municipality counts sit in the same
+    // table (under group 0), so they come with the other counters: one
+    // statement fewer. A group counts its members instead; a period report
+    // still counts the municipalities of today.
+    let municipalities_with_cells = period.is_all() && group.is_none();
+    let sql = if municipalities_with_cells {
+        Sql::new(format!("{select}report_totals WHERE metric <> 'delay_bucket'"))
+    } else if period.is_all() {
         Sql::new(format!("{select}report_totals WHERE metric NOT IN ('municipalities', 'delay_bucket')"))
             .group("working_group_id", group)
     } else {
@@ -58,6 +65,7 @@ pub(crate) async fn parts(
         )?);
     }
     let municipalities = match group {
+        _ if municipalities_with_cells => Vec::new(),
         Some(g) => members(conn, g).await?,
         None => {
             Sql::new("SELECT country, '' AS key, CAST(SUM(n) AS BIGINT) AS n FROM report_totals")
