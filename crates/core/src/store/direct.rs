@@ -21,6 +21,7 @@ use std::time::Duration;
 use rusqlite::types::Value as Cell;
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder, Value};
+use sea_orm::{DbErr, RuntimeErr};
 
 use crate::{Error, Result};
 
@@ -28,18 +29,24 @@ use crate::{Error, Result};
 /// recovery or checkpoint reset takes one that blocks readers).
 const BUSY_TIMEOUT: Duration = Duration::from_millis(200);
 
-/// A few read-only connections to one SQLite file.
+/// Read-only connections to one SQLite file, in two pools: point reads on
+/// runtime threads never wait behind a page read on a blocking thread.
 pub(crate) struct DirectReads {
-    conns: Vec<Mutex<Connection>>,
-    next: AtomicUsize,
+    point: Pool,
+    pages: Pool,
     /// The SQL of each statement shape, built once: writing it out was a
     /// sixth of GetChallenge's CPU.
     sql: RwLock<HashMap<&'static str, Arc<str>>>,
 }
 
-impl DirectReads {
-    /// Open `n` read-only connections to the database file at `path`.
-    pub fn open(path: &Path, n: usize) -> Result<Self> {
+/// Connections handed out in turn.
+struct Pool {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn open(path: &Path, n: usize) -> Result<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conns = (0..n.max(1))
             .map(|_| {
@@ -48,12 +55,10 @@ impl DirectReads {
                 Ok(Mutex::new(conn))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(DirectReads { conns, next: AtomicUsize::new(0), sql: RwLock::default() })
+        Ok(Pool { conns, next: AtomicUsize::new(0) })
     }
 
-    /// A free connection: there are more than the runtime has threads and
-    /// none is held across an await, so one is almost always free; if not,
-    /// wait for the next in turn.
+    /// A free connection if there is one, else the next in turn once free.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.conns.len();
@@ -65,6 +70,19 @@ impl DirectReads {
         // A poisoned connection is still a valid connection: rusqlite keeps
         // no state that a panic half-way could have broken.
         self.conns[start % n].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl DirectReads {
+    /// Open the connections to the database file at `path`: for point reads
+    /// more than the runtime has threads (`threads`), so that one is always
+    /// free (none is held across an await); for pages as many.
+    pub fn open(path: &Path, threads: usize) -> Result<Self> {
+        Ok(DirectReads {
+            point: Pool::open(path, threads + 1)?,
+            pages: Pool::open(path, threads + 1)?,
+            sql: RwLock::default(),
+        })
     }
 
     /// Run the statement of shape `shape` with `values` and read its first
@@ -92,7 +110,7 @@ impl DirectReads {
             }
         };
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
-        let conn = self.conn();
+        let conn = self.point.conn();
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(internal)?;
         match rows.next().map_err(internal)? {
@@ -100,9 +118,7 @@ impl DirectReads {
             None => Ok(None),
         }
     }
-}
 
-impl DirectReads {
     /// Run `q` on a blocking thread and read every row with `read`: for
     /// pages of many rows, which take too long for a runtime thread but pay
     /// one hop per page instead of one per statement and need no row to be
@@ -116,7 +132,7 @@ impl DirectReads {
         let (sql, values) = q.build(SqliteQueryBuilder);
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
         let rows = tokio::task::spawn_blocking(move || {
-            let conn = this.conn();
+            let conn = this.pages.conn();
             let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(internal)?;
             let mut out = Vec::new();
@@ -129,8 +145,16 @@ impl DirectReads {
     }
 }
 
+/// A failed direct read: busy or locked (a WAL recovery outlasting the busy
+/// timeout) is "database unreachable, retry"; anything else is internal.
 fn internal(e: rusqlite::Error) -> Error {
-    Error::Internal(format!("direct read: {e}"))
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match e.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => {
+            Error::Database(DbErr::Conn(RuntimeErr::Internal(format!("direct read: {e}"))))
+        }
+        _ => Error::Internal(format!("direct read: {e}")),
+    }
 }
 
 /// A sea-query value as a SQLite value (the kinds peerlab's reads bind).
@@ -231,7 +255,7 @@ mod tests {
         values.swap(0, 1);
         assert!(matches!(reads.query_one("u", values, build, |r| r.cell::<i64>(0)), Err(Error::Internal(_))));
         // A connection cannot write.
-        let conn = reads.conn();
+        let conn = reads.point.conn();
         assert!(conn.execute("DELETE FROM t", []).is_err());
     }
 }

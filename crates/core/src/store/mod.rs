@@ -187,9 +187,9 @@ fn direct_reads(url: &str) -> Result<Option<Arc<direct::DirectReads>>> {
     if !path.is_file() {
         return Ok(None);
     }
-    // More than the runtime has worker threads, so a free one is always there.
-    let n = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
-    Ok(Some(Arc::new(direct::DirectReads::open(path, n)?)))
+    // The runtime has a worker thread per core.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(Some(Arc::new(direct::DirectReads::open(path, threads)?)))
 }
 
 /// Whether a database error means the database could not be reached (a
