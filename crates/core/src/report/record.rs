@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 
 use super::cells::Metric;
 use super::histogram;
@@ -70,14 +70,20 @@ fn contribute(s: &Snapshot, sign: i64, d: &mut Delta) {
     }
 }
 
-/// Update the aggregates for a write whose event is about to be appended:
-/// `resource` as named in events, `after` its snapshot.
+/// The changes to the aggregates for a write whose event is about to be
+/// appended (`resource` as named in events, `after` its snapshot), added to
+/// `writes` for the write to send with its event.
 ///
-/// At most four statements: one that reads all it needs (none for a
-/// create of anything but a recommendation), the challenge's row of
-/// `report_challenges` when it changed, and one multi-row upsert each into
-/// `report_counts` and `report_totals`.
-pub(crate) async fn record(tx: &impl ConnectionTrait, resource: &str, after: &Snapshot) -> Result<()> {
+/// At most one statement is sent here, reading all it needs (none for a
+/// create of anything but a recommendation); at most three are added: the
+/// challenge's row of `report_challenges` when it changed, and one
+/// multi-row upsert each into `report_counts` and `report_totals`.
+pub(crate) async fn record(
+    tx: &impl ConnectionTrait,
+    resource: &str,
+    after: &Snapshot,
+    writes: &mut Vec<Statement>,
+) -> Result<()> {
     let meta = match after {
         Snapshot::Municipality(m) => &m.meta,
         Snapshot::Challenge(c) => &c.meta,
@@ -112,13 +118,13 @@ pub(crate) async fn record(tx: &impl ConnectionTrait, resource: &str, after: &Sn
         Snapshot::Challenge(c) => (c.id.get(), ChallengeRow::of(c)),
         Snapshot::Recommendation(r) => match r.target {
             Target::Challenge(t) => (t.id.get(), before.row.clone()),
-            _ => return apply(tx, delta).await,
+            _ => return apply(tx, delta, writes),
         },
-        _ => return apply(tx, delta).await,
+        _ => return apply(tx, delta, writes),
     };
     let new = new.map(|n| ChallengeRow { first: before.first, ..n });
-    challenge_row(tx, id, before.row, new, &mut delta).await?;
-    apply(tx, delta).await
+    challenge_row(tx, id, before.row, new, &mut delta, writes);
+    apply(tx, delta, writes)
 }
 
 /// What a write's changes are derived from, as stored before it.
@@ -207,16 +213,18 @@ impl ChallengeRow {
 
 /// Store challenge `id`'s new row (none once archived) and count the
 /// change from its old one.
-async fn challenge_row(
+fn challenge_row(
     tx: &impl ConnectionTrait,
     id: i64,
     old: Option<ChallengeRow>,
     new: Option<ChallengeRow>,
     d: &mut Delta,
-) -> Result<()> {
+    writes: &mut Vec<Statement>,
+) {
     if old == new {
-        return Ok(());
+        return;
     }
+    let backend = tx.get_database_backend();
     if let Some(o) = &old {
         o.contribute(-1, d);
     }
@@ -224,31 +232,33 @@ async fn challenge_row(
         Some(n) => {
             n.contribute(1, d);
             let created = n.create_time;
-            Sql::new("INSERT INTO report_challenges (challenge_id, working_group_id, country, create_time, ")
-                .push("first_recommendation_time, first_delay) VALUES (")
-                .bind("?", id)
-                .bind(", ?", n.group)
-                .bind(", ?", n.country.as_str())
-                .bind(", ?", created)
-                .bind(", ?", n.first)
-                .bind(", ?)", n.first.map(|f| f - created))
-                .push(" ON CONFLICT (challenge_id) DO UPDATE SET working_group_id = excluded.working_group_id,")
-                .push(" country = excluded.country, create_time = excluded.create_time,")
-                .push(" first_recommendation_time = excluded.first_recommendation_time,")
-                .push(" first_delay = excluded.first_delay")
-                .exec(tx)
-                .await
+            let upsert =
+                Sql::new("INSERT INTO report_challenges (challenge_id, working_group_id, country, create_time, ")
+                    .push("first_recommendation_time, first_delay) VALUES (")
+                    .bind("?", id)
+                    .bind(", ?", n.group)
+                    .bind(", ?", n.country.as_str())
+                    .bind(", ?", created)
+                    .bind(", ?", n.first)
+                    .bind(", ?)", n.first.map(|f| f - created))
+                    .push(" ON CONFLICT (challenge_id) DO UPDATE SET working_group_id = excluded.working_group_id,")
+                    .push(" country = excluded.country, create_time = excluded.create_time,")
+                    .push(" first_recommendation_time = excluded.first_recommendation_time,")
+                    .push(" first_delay = excluded.first_delay");
+            writes.push(upsert.statement(backend));
         }
         None if old.is_some() => {
-            Sql::new("DELETE FROM report_challenges").bind(" WHERE challenge_id = ?", id).exec(tx).await
+            writes
+                .push(Sql::new("DELETE FROM report_challenges").bind(" WHERE challenge_id = ?", id).statement(backend));
         }
-        None => Ok(()),
+        None => {}
     }
 }
 
 /// Add the non-zero changes to the daily counters and to the all-time
 /// totals: one multi-row upsert each.
-async fn apply(tx: &impl ConnectionTrait, delta: Delta) -> Result<()> {
+fn apply(tx: &impl ConnectionTrait, delta: Delta, writes: &mut Vec<Statement>) -> Result<()> {
+    let backend = tx.get_database_backend();
     let mut totals: BTreeMap<(i64, String, Metric, String), i64> = BTreeMap::new();
     let mut daily = Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, n) VALUES ");
     let mut any = false;
@@ -267,11 +277,10 @@ async fn apply(tx: &impl ConnectionTrait, delta: Delta) -> Result<()> {
         any = true;
     }
     if any {
-        daily
+        let daily = daily
             .push(" ON CONFLICT (working_group_id, country, metric, key, day)")
-            .push(" DO UPDATE SET n = report_counts.n + excluded.n")
-            .exec(tx)
-            .await?;
+            .push(" DO UPDATE SET n = report_counts.n + excluded.n");
+        writes.push(daily.statement(backend));
     }
     let totals: Vec<_> = totals.into_iter().filter(|(_, n)| *n != 0).collect();
     if totals.is_empty() {
@@ -286,7 +295,8 @@ async fn apply(tx: &impl ConnectionTrait, delta: Delta) -> Result<()> {
             .bind(", ?", k)
             .bind(", ?)", n);
     }
-    all.push(" ON CONFLICT (working_group_id, country, metric, key) DO UPDATE SET n = report_totals.n + excluded.n")
-        .exec(tx)
-        .await
+    let all = all
+        .push(" ON CONFLICT (working_group_id, country, metric, key) DO UPDATE SET n = report_totals.n + excluded.n");
+    writes.push(all.statement(backend));
+    Ok(())
 }

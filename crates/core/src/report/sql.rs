@@ -85,12 +85,6 @@ impl Sql {
     pub async fn all(self, conn: &impl ConnectionTrait) -> Result<Vec<QueryResult>> {
         Ok(conn.query_all(self.statement(conn.get_database_backend())).await?)
     }
-
-    /// Run as a statement.
-    pub async fn exec(self, conn: &impl ConnectionTrait) -> Result<()> {
-        conn.execute(self.statement(conn.get_database_backend())).await?;
-        Ok(())
-    }
 }
 
 /// Column `col` of `row`.

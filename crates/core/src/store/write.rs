@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    Statement, TransactionTrait,
+    QueryTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -67,6 +67,25 @@ pub(crate) struct WriteTx {
     /// On SQLite, the write's seat in the open group-commit batch (`tx` is
     /// then a savepoint in it); on PostgreSQL `tx` is its own transaction.
     seat: Option<Seat>,
+    /// Statements whose results the write does not need, sent with its
+    /// event ([`WriteTx::defer`]).
+    deferred: Vec<Statement>,
+}
+
+/// SQLite statements as one: their texts joined, their `?` values in order
+/// (sqlx's SQLite driver runs every statement of a text, binding each its
+/// share of the values, in one hand-off to the connection's thread).
+fn batch(statements: Vec<Statement>) -> Statement {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for s in statements {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&s.sql);
+        values.extend(s.values.map(|v| v.0).unwrap_or_default());
+    }
+    Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values)
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -96,6 +115,7 @@ impl Store {
             claim: None,
             committed: self.committed.clone(),
             seat,
+            deferred: Vec::new(),
         })
     }
 }
@@ -140,22 +160,22 @@ impl WriteTx {
             .map_err(|_| Error::Internal(format!("request id {rid} has no resource")))
     }
 
-    /// Record what the claimed request created.
-    pub async fn complete_claim(&mut self, resource_id: i64) -> Result<()> {
-        let Some((rid, _)) = self.claim.take() else { return Ok(()) };
-        // `update_many`, not `update`: on SQLite sea-orm's `update` reads
-        // the row back after writing it, a second round trip for nothing.
-        let done = request_id::Entity::update_many()
+    /// Record what the claimed request created (with the event: the claim
+    /// row was written by this transaction, so nothing can have removed it).
+    pub fn complete_claim(&mut self, resource_id: i64) {
+        let Some((rid, _)) = self.claim.take() else { return };
+        let update = request_id::Entity::update_many()
             .col_expr(request_id::Column::Resource, Expr::value(resource_id.to_string()))
             .filter(request_id::Column::Scope.eq(self.actor.as_str()))
-            .filter(request_id::Column::RequestId.eq(rid.as_str()))
-            .exec(&self.tx)
-            .await?;
-        if done.rows_affected == 1 {
-            Ok(())
-        } else {
-            Err(Error::Internal(format!("request id {rid} vanished before its claim was completed")))
-        }
+            .filter(request_id::Column::RequestId.eq(rid.as_str()));
+        self.defer(update.build(self.tx.get_database_backend()));
+    }
+
+    /// Send `statement` with the event, at commit, after the statements
+    /// deferred before it. For writes whose result nothing in the write
+    /// reads; a failure still fails the write.
+    pub fn defer(&mut self, statement: Statement) {
+        self.deferred.push(statement);
     }
 
     /// Append the event and commit. On PostgreSQL an advisory lock taken
@@ -163,14 +183,15 @@ impl WriteTx {
     /// that has seen id N will never later find a smaller id appear; a
     /// NOTIFY sent with the id reaches the other replicas at commit. Once
     /// committed, [`Store::committed`] moves to the new id.
-    pub async fn commit(self, ev: NewEvent) -> Result<EventId> {
+    pub async fn commit(mut self, ev: NewEvent) -> Result<EventId> {
         let postgres = self.seat.is_none() && self.tx.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
             self.tx
                 .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
                 .await?;
         }
-        crate::report::record(&self.tx, &ev.resource, &ev.snapshot).await?;
+        let mut writes = std::mem::take(&mut self.deferred);
+        crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
         let payload =
             serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         let row = event::ActiveModel {
@@ -185,7 +206,19 @@ impl WriteTx {
             payload: Set(payload),
             ..Default::default()
         };
-        let id = event::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
+        let id = if self.seat.is_some() {
+            // SQLite: the deferred writes and the event in one round trip to
+            // the connection's thread; the event's INSERT comes last, so the
+            // row id reported is the event's.
+            writes.push(event::Entity::insert(row).build(DatabaseBackend::Sqlite));
+            let done = self.tx.execute(batch(writes)).await?;
+            i64::try_from(done.last_insert_id()).map_err(|_| Error::Internal("event id out of range".into()))?
+        } else {
+            for statement in writes {
+                self.tx.execute(statement).await?;
+            }
+            event::Entity::insert(row).exec(&self.tx).await?.last_insert_id
+        };
         if postgres {
             let notify = "SELECT pg_notify($1, $2)";
             let values = [super::live::CHANNEL.into(), id.to_string().into()];

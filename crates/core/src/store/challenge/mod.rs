@@ -2,7 +2,9 @@
 
 mod read;
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
+};
 
 use super::entity::{challenge, challenge_theme};
 use super::write::{self, Claim, NewEvent, RequestId};
@@ -13,20 +15,22 @@ use crate::model::*;
 use crate::{Error, Result};
 use read::load;
 
-/// Give challenge `id` exactly `themes`. `fresh`: the challenge was created in
-/// this transaction, so it has none to remove.
-async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme], fresh: bool) -> Result<()> {
-    if !fresh {
-        challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
+/// The statement that gives challenge `id` its `themes`, if it has any.
+fn insert_themes(backend: DatabaseBackend, id: i64, themes: &[Theme]) -> Option<Statement> {
+    if themes.is_empty() {
+        return None;
     }
-    if !themes.is_empty() {
-        challenge_theme::Entity::insert_many(
-            themes
-                .iter()
-                .map(|t| challenge_theme::ActiveModel { challenge_id: Set(id), theme: Set(t.as_str().to_owned()) }),
-        )
-        .exec_without_returning(conn)
-        .await?;
+    let rows = themes
+        .iter()
+        .map(|t| challenge_theme::ActiveModel { challenge_id: Set(id), theme: Set(t.as_str().to_owned()) });
+    Some(challenge_theme::Entity::insert_many(rows).build(backend))
+}
+
+/// Replace challenge `id`'s themes with `themes`.
+async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme]) -> Result<()> {
+    challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
+    if let Some(insert) = insert_themes(conn.get_database_backend(), id, themes) {
+        conn.execute(insert).await?;
     }
     Ok(())
 }
@@ -74,8 +78,11 @@ impl Store {
             ..Default::default()
         };
         let id = challenge::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
-        set_themes(&w.tx, id, &input.themes, true).await?;
-        w.complete_claim(id).await?;
+        // A new challenge has no themes to remove; they are sent with the event.
+        if let Some(insert) = insert_themes(w.tx.get_database_backend(), id, &input.themes) {
+            w.defer(insert);
+        }
+        w.complete_claim(id);
         // What was inserted, as a read would return it (themes sorted as
         // reads sort them), without reading it back.
         let mut themes: Vec<String> = input.themes.iter().map(|t| t.as_str().to_owned()).collect();
@@ -139,7 +146,7 @@ impl Store {
         let archived = patch.status == Some(ChallengeStatus::Archived);
         super::content::save::<challenge::Entity>(&w, current.id.get(), row, current.meta.version, &name).await?;
         if let Some(themes) = &patch.themes {
-            set_themes(&w.tx, current.id.get(), themes, false).await?;
+            set_themes(&w.tx, current.id.get(), themes).await?;
         }
         let updated = load(&w.tx, r.id).await?.ok_or_else(|| Error::Internal("updated challenge is gone".into()))?;
         w.commit(event(if archived { "challenge.archived" } else { "challenge.updated" }, &updated)).await?;
