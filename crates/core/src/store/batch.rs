@@ -9,7 +9,9 @@
 //! already waiting when a batch got its first member runs before the commit
 //! and shares it: one `COMMIT` (one WAL fsync with `synchronous = FULL`) for
 //! as many writes as were in flight. No timer: a lone write commits as soon as
-//! it is done.
+//! it is done. The batch's transaction is on the rusqlite writer
+//! ([`super::writer`]), so a write's statements run on its own thread and
+//! only the `COMMIT` waits on a blocking one.
 //!
 //! PostgreSQL does not use this: concurrent transactions there already share
 //! WAL flushes, and serialising replicas' write bodies behind one lock would
@@ -18,15 +20,16 @@
 use std::mem;
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait};
+use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot, watch};
 
+use super::writer::{Savepoint, Writer};
 use crate::{Error, Result};
 
-/// The open batch: its transaction and who waits for its commit.
+/// The open batch: whether a transaction is open and who waits for its commit.
 #[derive(Default)]
 pub(crate) struct Batch {
-    tx: Option<DatabaseTransaction>,
+    open: bool,
     waiting: Vec<oneshot::Sender<Outcome>>,
     last_event: Option<i64>,
 }
@@ -45,6 +48,7 @@ enum Outcome {
 pub(crate) struct GroupCommit {
     batch: Arc<Mutex<Batch>>,
     wake: mpsc::Sender<()>,
+    writer: Writer,
 }
 
 /// A writer's place in the open batch: held from `BEGIN`/`SAVEPOINT` until
@@ -64,29 +68,33 @@ impl Drop for Seat {
 
 impl GroupCommit {
     /// Start the committer for `writer`; it stops when the last handle goes.
-    pub fn start(committed: Arc<watch::Sender<i64>>) -> Self {
+    pub fn start(writer: Writer, committed: Arc<watch::Sender<i64>>) -> Self {
         let (wake, mut woken) = mpsc::channel(1);
         let batch = Arc::new(Mutex::new(Batch::default()));
         let shared = batch.clone();
+        let committer = writer.clone();
         tokio::spawn(async move {
             while woken.recv().await.is_some() {
-                shared.lock().await.commit(&committed).await;
+                shared.lock().await.commit(&committer, &committed).await;
             }
         });
-        GroupCommit { batch, wake }
+        GroupCommit { batch, wake, writer }
     }
 
-    /// Take a seat in the open batch (opening one on `writer` if none is)
-    /// and begin a savepoint there for one write.
-    pub async fn begin(&self, writer: &DatabaseConnection) -> Result<(Seat, DatabaseTransaction)> {
+    /// Take a seat in the open batch (opening one if none is) and begin a
+    /// savepoint there for one write.
+    pub async fn begin(&self) -> Result<(Seat, Savepoint)> {
         let mut batch = self.batch.clone().lock_owned().await;
-        let outer = match batch.tx.take() {
-            Some(tx) => tx,
-            None => writer.begin().await?,
-        };
-        let savepoint = outer.begin().await;
-        batch.tx = Some(outer);
-        Ok((Seat { batch, wake: self.wake.clone() }, savepoint?))
+        if !batch.open {
+            // IMMEDIATE: the write lock now, not at the first write in it.
+            self.writer.run("BEGIN IMMEDIATE")?;
+            batch.open = true;
+        }
+        // Seated first: if the savepoint fails, dropping the seat still has
+        // the committer close the batch.
+        let seat = Seat { batch, wake: self.wake.clone() };
+        let savepoint = self.writer.savepoint()?;
+        Ok((seat, savepoint))
     }
 }
 
@@ -121,17 +129,19 @@ impl Seat {
 impl Batch {
     /// Commit the open batch and answer everyone in it; a batch nobody waits
     /// for (its writes failed or were cut off) is rolled back.
-    async fn commit(&mut self, committed: &watch::Sender<i64>) {
-        let Some(tx) = self.tx.take() else { return };
+    async fn commit(&mut self, writer: &Writer, committed: &watch::Sender<i64>) {
+        if !mem::take(&mut self.open) {
+            return;
+        }
         let waiting = mem::take(&mut self.waiting);
         let last = self.last_event.take();
         if waiting.is_empty() {
-            if let Err(e) = tx.rollback().await {
+            if let Err(e) = writer.run("ROLLBACK") {
                 tracing::warn!(error = %e, "closing an empty write batch");
             }
             return;
         }
-        let outcome = match tx.commit().await {
+        let outcome = match writer.commit().await {
             Ok(()) => {
                 tracing::trace!(writes = waiting.len(), "write batch committed");
                 if let Some(id) = last {

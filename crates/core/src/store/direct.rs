@@ -158,7 +158,7 @@ fn internal(e: rusqlite::Error) -> Error {
 }
 
 /// A sea-query value as a SQLite value (the kinds peerlab's reads bind).
-fn bind(v: Value) -> Result<Cell> {
+pub(super) fn bind(v: Value) -> Result<Cell> {
     Ok(match v {
         Value::Bool(b) => b.map_or(Cell::Null, |b| Cell::Integer(b.into())),
         Value::TinyInt(i) => i.map_or(Cell::Null, |i| Cell::Integer(i.into())),

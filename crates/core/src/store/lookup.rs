@@ -1,7 +1,7 @@
 //! Look-ups shared by the writes of several resources.
 
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait};
 
 use super::entity::{membership, municipality, working_group};
 use crate::auth::{ActingFor, Principal};
@@ -88,11 +88,11 @@ impl Posting {
             .ok_or_else(|| Error::NotFound(names::municipality(owner)))?;
         let country: String = row.try_get_by_index(0)?;
         let acting = p.act_for(owner, country_of(&country)?)?;
-        if row.try_get_by_index::<bool>(1)? {
+        if flag(&row, 1)? {
             return Err(Error::FailedPrecondition(format!("{} is archived", names::municipality(owner))));
         }
-        let group_archived = if row.try_get_by_index::<bool>(2)? { Some(row.try_get_by_index(3)?) } else { None };
-        Ok(Posting { acting, group, owner, group_archived, member: row.try_get_by_index(4)? })
+        let group_archived = if flag(&row, 2)? { Some(flag(&row, 3)?) } else { None };
+        Ok(Posting { acting, group, owner, group_archived, member: flag(&row, 4)? })
     }
 
     /// The capability to write for the owner.
@@ -113,6 +113,15 @@ impl Posting {
     }
 }
 
+/// A truth value computed by a statement: PostgreSQL returns a boolean,
+/// SQLite an integer (which only sqlx's SQLite driver reads as a boolean).
+fn flag(row: &sea_orm::QueryResult, i: usize) -> Result<bool> {
+    match row.try_get_by_index::<bool>(i) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get_by_index::<i64>(i)? != 0),
+    }
+}
+
 fn denied(owner: MunicipalityId) -> Error {
     Error::PermissionDenied(format!("the caller may not write for {}", names::municipality(owner)))
 }
@@ -123,12 +132,8 @@ fn not_member(field: &str, m: MunicipalityId, g: WorkingGroupId) -> Error {
 
 /// Whether `m` is a member of `g`.
 pub(crate) async fn is_member(conn: &impl ConnectionTrait, g: WorkingGroupId, m: MunicipalityId) -> Result<bool> {
-    let n = membership::Entity::find()
-        .filter(membership::Column::WorkingGroupId.eq(g.get()))
-        .filter(membership::Column::MunicipalityId.eq(m.get()))
-        .count(conn)
-        .await?;
-    Ok(n > 0)
+    let row = membership::Entity::find_by_id((g.get(), m.get())).one(conn).await?;
+    Ok(row.is_some())
 }
 
 /// Require that `m` is a member of `g`, as an input error on `field`.

@@ -24,6 +24,7 @@ mod terms;
 mod working_group;
 mod workshop;
 mod write;
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -56,7 +57,7 @@ pub enum SqliteDurability {
 /// How to open the store.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`.
+    /// `sqlite://path?mode=rwc` or `postgres://...`.
     pub url: String,
     /// Pool size.
     pub max_connections: u32,
@@ -82,15 +83,10 @@ impl StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Where write transactions run. On SQLite a pool of one connection: a
-    /// failed write's rollback is queued on its connection and flushed when
-    /// the connection is released, so the next writer, which needs that very
-    /// connection, can never find the file still locked by it. On PostgreSQL
-    /// the same pool as reads.
-    writer: DatabaseConnection,
     /// SQLite allows one writer at a time: writes queue in the process that
-    /// owns the file (instead of contending inside SQLite) and commit
-    /// together ([`batch`]). None on PostgreSQL.
+    /// owns the file (instead of contending inside SQLite), run on its one
+    /// writing connection ([`writer`]) and commit together ([`batch`]).
+    /// None on PostgreSQL, where each write is a transaction on the pool.
     group: Option<batch::GroupCommit>,
     /// The highest committed event id this process knows of ([`Store::committed`]).
     committed: Arc<watch::Sender<i64>>,
@@ -127,18 +123,21 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
         });
-        let db = Database::connect(opts.clone()).await?;
+        let db = Database::connect(opts).await?;
         let committed = Arc::new(watch::channel(0).0);
-        let (writer, group, direct) = match db.get_database_backend() {
+        let (group, direct) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
-                opts.max_connections(1).min_connections(1);
-                let writer = Database::connect(opts).await?;
-                (writer, Some(batch::GroupCommit::start(committed.clone())), direct_reads(&options.url)?)
+                let path = sqlite_file(&options.url)?;
+                let writer = writer::Writer::open(&path, options.sqlite_durability)?;
+                // The runtime has a worker thread per core.
+                let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let direct = direct::DirectReads::open(&path, threads)?;
+                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)))
             }
-            DatabaseBackend::Postgres => (db.clone(), None, None),
+            DatabaseBackend::Postgres => (None, None),
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, writer, group, committed, url: options.url.into(), direct })
+        Ok(Store { db, group, committed, url: options.url.into(), direct })
     }
 
     /// Connect and apply pending migrations.
@@ -173,23 +172,24 @@ impl Store {
 
     /// Close the pool.
     pub async fn close(self) -> Result<()> {
-        self.writer.close().await?;
         self.db.close().await?;
         Ok(())
     }
 }
 
-/// Direct-read connections for the SQLite database at `url`, once its file
-/// exists (an in-memory database has no file to share).
-fn direct_reads(url: &str) -> Result<Option<Arc<direct::DirectReads>>> {
+/// The file of the SQLite database at `url` (sqlx has created it by now).
+/// peerlab's readers and its writer open the file beside sqlx's pool, so an
+/// in-memory database, which only one pool can see, is refused.
+fn sqlite_file(url: &str) -> Result<std::path::PathBuf> {
     let options = SqliteConnectOptions::from_str(url).map_err(|e| Error::Internal(format!("SQLite URL: {e}")))?;
     let path = options.get_filename();
     if !path.is_file() {
-        return Ok(None);
+        return Err(Error::invalid(
+            "database.url",
+            "must name a SQLite file (sqlite://PATH?mode=rwc); in-memory databases are not supported",
+        ));
     }
-    // The runtime has a worker thread per core.
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    Ok(Some(Arc::new(direct::DirectReads::open(path, threads)?)))
+    Ok(path.to_owned())
 }
 
 /// Whether a database error means the database could not be reached (a

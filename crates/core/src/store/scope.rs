@@ -2,7 +2,7 @@
 //! may not read, and single reads decide "denied" before "missing".
 
 use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::entity::{membership, municipality};
 use crate::auth::ReadScope;
@@ -64,16 +64,15 @@ pub(crate) async fn scope_in_group(
     group: WorkingGroupId,
 ) -> Result<bool> {
     let q = membership::Entity::find().filter(membership::Column::WorkingGroupId.eq(group.get()));
-    let n = match scope {
+    // One member is enough: the first row found, not a count of them all.
+    let q = match scope {
         ReadScope::All => return Ok(true),
         ReadScope::Municipality { municipality, .. } => {
-            q.filter(membership::Column::MunicipalityId.eq(municipality.get())).count(conn).await?
+            q.filter(membership::Column::MunicipalityId.eq(municipality.get()))
         }
-        ReadScope::Country { country, .. } => {
-            q.filter(membership::Column::Country.eq(country.as_str())).count(conn).await?
-        }
+        ReadScope::Country { country, .. } => q.filter(membership::Column::Country.eq(country.as_str())),
     };
-    Ok(n > 0)
+    Ok(q.one(conn).await?.is_some())
 }
 
 /// [`scope_in_group`] as an SQL boolean over the group column `group`, so a

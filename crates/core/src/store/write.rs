@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryTrait, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, ExecResult, QueryFilter, QueryResult, QueryTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use super::Store;
 use super::batch::Seat;
 use super::entity::{event, request_id};
+use super::writer::Savepoint;
 use crate::domain::*;
 use crate::model::{Snapshot, Timestamp};
 use crate::{Error, Result};
@@ -57,9 +58,81 @@ pub(crate) enum Claim {
     Replay(i64),
 }
 
+/// Where a write's statements go.
+pub(crate) enum Tx {
+    /// PostgreSQL: a transaction of its own on a pooled connection.
+    Pooled(DatabaseTransaction),
+    /// SQLite: a savepoint in the open group-commit batch, on the writer.
+    Direct(Savepoint),
+}
+
+impl Tx {
+    /// Make the write's changes part of its transaction (PostgreSQL: commit
+    /// it; SQLite: keep them in the batch, which commits later).
+    async fn commit(self) -> std::result::Result<(), DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.commit().await,
+            Tx::Direct(sp) => sp.release(),
+        }
+    }
+
+    /// Undo the write's changes.
+    pub async fn rollback(self) -> std::result::Result<(), DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.rollback().await,
+            Tx::Direct(sp) => sp.rollback(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Tx {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Tx::Pooled(tx) => tx.get_database_backend(),
+            Tx::Direct(sp) => sp.get_database_backend(),
+        }
+    }
+
+    async fn execute(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.execute(stmt).await,
+            Tx::Direct(sp) => sp.execute(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.execute_unprepared(sql).await,
+            Tx::Direct(sp) => sp.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one(&self, stmt: Statement) -> std::result::Result<Option<QueryResult>, DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.query_one(stmt).await,
+            Tx::Direct(sp) => sp.query_one(stmt).await,
+        }
+    }
+
+    async fn query_all(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Tx::Pooled(tx) => tx.query_all(stmt).await,
+            Tx::Direct(sp) => sp.query_all(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        match self {
+            Tx::Pooled(tx) => tx.support_returning(),
+            Tx::Direct(sp) => sp.support_returning(),
+        }
+    }
+}
+
 /// An open write transaction.
 pub(crate) struct WriteTx {
-    pub tx: DatabaseTransaction,
+    pub tx: Tx,
     pub now: i64,
     actor: String,
     claim: Option<(String, String)>,
@@ -70,22 +143,6 @@ pub(crate) struct WriteTx {
     /// Statements whose results the write does not need, sent with its
     /// event ([`WriteTx::defer`]).
     deferred: Vec<Statement>,
-}
-
-/// SQLite statements as one: their texts joined, their `?` values in order
-/// (sqlx's SQLite driver runs every statement of a text, binding each its
-/// share of the values, in one hand-off to the connection's thread).
-fn batch(statements: Vec<Statement>) -> Statement {
-    let mut sql = String::new();
-    let mut values = Vec::new();
-    for s in statements {
-        if !sql.is_empty() {
-            sql.push_str(";\n");
-        }
-        sql.push_str(&s.sql);
-        values.extend(s.values.map(|v| v.0).unwrap_or_default());
-    }
-    Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values)
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -103,10 +160,10 @@ impl Store {
     pub(crate) async fn begin_write(&self, actor: &str) -> Result<WriteTx> {
         let (seat, tx) = match &self.group {
             Some(group) => {
-                let (seat, tx) = group.begin(&self.writer).await?;
-                (Some(seat), tx)
+                let (seat, savepoint) = group.begin().await?;
+                (Some(seat), Tx::Direct(savepoint))
             }
-            None => (None, self.writer.begin().await?),
+            None => (None, Tx::Pooled(self.db.begin().await?)),
         };
         Ok(WriteTx {
             tx,
@@ -184,7 +241,7 @@ impl WriteTx {
     /// NOTIFY sent with the id reaches the other replicas at commit. Once
     /// committed, [`Store::committed`] moves to the new id.
     pub async fn commit(mut self, ev: NewEvent) -> Result<EventId> {
-        let postgres = self.seat.is_none() && self.tx.get_database_backend() == DatabaseBackend::Postgres;
+        let postgres = self.tx.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
             self.tx
                 .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
@@ -206,19 +263,10 @@ impl WriteTx {
             payload: Set(payload),
             ..Default::default()
         };
-        let id = if self.seat.is_some() {
-            // SQLite: the deferred writes and the event in one round trip to
-            // the connection's thread; the event's INSERT comes last, so the
-            // row id reported is the event's.
-            writes.push(event::Entity::insert(row).build(DatabaseBackend::Sqlite));
-            let done = self.tx.execute(batch(writes)).await?;
-            i64::try_from(done.last_insert_id()).map_err(|_| Error::Internal("event id out of range".into()))?
-        } else {
-            for statement in writes {
-                self.tx.execute(statement).await?;
-            }
-            event::Entity::insert(row).exec(&self.tx).await?.last_insert_id
-        };
+        for statement in writes {
+            self.tx.execute(statement).await?;
+        }
+        let id = event::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
         if postgres {
             let notify = "SELECT pg_notify($1, $2)";
             let values = [super::live::CHANNEL.into(), id.to_string().into()];

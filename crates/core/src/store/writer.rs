@@ -1,0 +1,225 @@
+//! Writes on a SQLite file without a hop to another thread.
+//!
+//! sqlx runs every SQLite statement on its connection's worker thread and
+//! hands the result back through channels; a create sends about ten
+//! statements, and those hand-offs, not SQLite, were most of its CPU
+//! (`BENCHMARKS.md`, S2). SQLite has one writer at a time and peerlab's
+//! writes already queue for it in [`super::batch`], so the writer here is
+//! one rusqlite connection of its own, and a write's statements run on the
+//! calling thread while the write holds its seat in the batch: each is an
+//! in-memory B-tree change of a few microseconds inside the open
+//! transaction. Only the batch's `COMMIT`, which waits for the disk, runs on
+//! a blocking thread.
+//!
+//! The statements are still built by sea-orm and sea-query: [`Savepoint`]
+//! implements sea-orm's `ConnectionTrait` (rows come back as sea-orm's proxy
+//! rows), so every resource's write code is the same on SQLite and
+//! PostgreSQL. No crate offers a synchronous sea-orm connection, hence this
+//! file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, ExecResult, ProxyExecResult, ProxyRow, QueryResult, RuntimeErr, Statement, Value,
+};
+
+use super::SqliteDurability;
+
+/// How long the writer waits for another connection's write lock (only
+/// migrations at start-up, or another process, which the README rules out).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The read-write connection to a SQLite file.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Writer {
+    /// Open the file at `path` for writing, committing with `durability`.
+    pub fn open(path: &Path, durability: SqliteDurability) -> Result<Self, DbErr> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| failed(e, DbErr::Conn))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| failed(e, DbErr::Conn))?;
+        // `synchronous` and `foreign_keys` hold per connection; the journal
+        // mode is the file's, set when sqlx opened it.
+        let synchronous = match durability {
+            SqliteDurability::Full => "FULL",
+            SqliteDurability::Extra => "EXTRA",
+            SqliteDurability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(|e| failed(e, DbErr::Conn))?;
+        // Every statement shape of every write stays prepared.
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Writer { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned connection is still a valid connection: rusqlite keeps
+        // no state that a panic half-way could have broken.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `sql` (statements without values) here and now.
+    pub fn run(&self, sql: &str) -> Result<(), DbErr> {
+        self.lock().execute_batch(sql).map_err(|e| failed(e, DbErr::Exec))
+    }
+
+    /// Begin a savepoint for one write inside the open transaction.
+    pub fn savepoint(&self) -> Result<Savepoint, DbErr> {
+        self.run("SAVEPOINT write")?;
+        Ok(Savepoint { writer: self.clone(), open: true })
+    }
+
+    /// Commit the open transaction on a blocking thread (it waits for the
+    /// disk); if the commit fails, roll back whatever is left of it.
+    pub async fn commit(&self) -> Result<(), DbErr> {
+        let writer = self.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let conn = writer.lock();
+            let result = conn.execute_batch("COMMIT").map_err(|e| failed(e, DbErr::Exec));
+            if result.is_err() && !conn.is_autocommit() {
+                // Still open (a busy commit): nothing of it may stay.
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            result
+        });
+        done.await.map_err(|e| DbErr::Custom(format!("commit task: {e}")))?
+    }
+}
+
+/// One write's savepoint in the writer's open transaction. Dropped without
+/// [`Savepoint::release`] (a failed or cancelled write), it rolls back.
+pub(crate) struct Savepoint {
+    writer: Writer,
+    open: bool,
+}
+
+impl Savepoint {
+    /// Keep the write's changes in the transaction.
+    pub fn release(mut self) -> Result<(), DbErr> {
+        self.open = false;
+        self.writer.run("RELEASE write")
+    }
+
+    /// Undo the write's changes.
+    pub fn rollback(mut self) -> Result<(), DbErr> {
+        self.open = false;
+        self.writer.run("ROLLBACK TO write; RELEASE write")
+    }
+
+    /// Run one statement and report its row count and last row id.
+    fn exec(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
+        let conn = self.writer.lock();
+        let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Exec))?;
+        let rows_affected = prepared.execute(params(stmt)?).map_err(|e| failed(e, DbErr::Exec))?;
+        let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
+        Ok(ProxyExecResult { last_insert_id, rows_affected: rows_affected as u64 }.into())
+    }
+
+    /// Run one query and read at most `limit` rows.
+    fn query(&self, stmt: &Statement, limit: usize) -> Result<Vec<QueryResult>, DbErr> {
+        let conn = self.writer.lock();
+        let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Query))?;
+        let names: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = prepared.query(params(stmt)?).map_err(|e| failed(e, DbErr::Query))?;
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(row) = rows.next().map_err(|e| failed(e, DbErr::Query))? else { break };
+            out.push(proxy_row(row, &names)?.into());
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Savepoint {
+    fn drop(&mut self) {
+        if self.open {
+            // A write cut off mid-way: undo it before its seat in the batch
+            // is given up (`WriteTx` drops this before the seat).
+            if let Err(e) = self.writer.run("ROLLBACK TO write; RELEASE write") {
+                tracing::error!(error = %e, "rolling back a cut-off write");
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Savepoint {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.exec(&stmt)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let conn = self.writer.lock();
+        conn.execute_batch(sql).map_err(|e| failed(e, DbErr::Exec))?;
+        let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
+        Ok(ProxyExecResult { last_insert_id, rows_affected: conn.changes() }.into())
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        Ok(self.query(&stmt, 1)?.pop())
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.query(&stmt, usize::MAX)
+    }
+
+    fn support_returning(&self) -> bool {
+        // As sea-orm's own SQLite driver: the new row id comes from the
+        // connection (`last_insert_rowid`), not a `RETURNING` clause.
+        false
+    }
+}
+
+/// The statement's values, bound as SQLite values.
+fn params(stmt: &Statement) -> Result<rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>, DbErr> {
+    let values = stmt.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+    let cells = values.into_iter().map(super::direct::bind).collect::<crate::Result<Vec<_>>>();
+    Ok(rusqlite::params_from_iter(cells.map_err(|e| DbErr::Custom(e.to_string()))?))
+}
+
+/// A row as sea-orm reads a proxy row: by column name, and by position
+/// through a second set of keys that sort before any name, in column order
+/// (a proxy row is a sorted map, so position `i` is its `i`-th key).
+/// SQLite's storage classes map to the value kinds peerlab's rows hold:
+/// INTEGER to a 64-bit integer, TEXT to a string, REAL to a double.
+fn proxy_row(row: &rusqlite::Row<'_>, names: &[String]) -> Result<ProxyRow, DbErr> {
+    let mut values = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let value = match row.get_ref(i).map_err(|e| failed(e, DbErr::Query))? {
+            ValueRef::Null => Value::BigInt(None),
+            ValueRef::Integer(n) => Value::BigInt(Some(n)),
+            ValueRef::Real(x) => Value::Double(Some(x)),
+            ValueRef::Text(t) => Value::String(Some(Box::new(String::from_utf8_lossy(t).into_owned()))),
+            ValueRef::Blob(b) => Value::Bytes(Some(Box::new(b.to_vec()))),
+        };
+        values.insert(format!("\u{1}{i:05}"), value.clone());
+        values.insert(name.clone(), value);
+    }
+    Ok(ProxyRow::new(values))
+}
+
+/// A rusqlite error as sea-orm's: busy or locked (another writer outlasting
+/// the busy timeout) means "database unreachable, retry"; anything else is
+/// the statement's failure, of the kind `kind`.
+fn failed(e: rusqlite::Error, kind: fn(RuntimeErr) -> DbErr) -> DbErr {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    let message = RuntimeErr::Internal(format!("SQLite: {e}"));
+    match e.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => DbErr::Conn(message),
+        _ => kind(message),
+    }
+}
