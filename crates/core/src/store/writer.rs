@@ -53,8 +53,11 @@ impl Writer {
             SqliteDurability::Extra => "EXTRA",
             SqliteDurability::Normal => "NORMAL",
         };
+        // Statement journals (a savepoint's undo log) in memory: on disk
+        // each is a file created, written and unlinked per write.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY;"
         ))
         .map_err(|e| failed(e, DbErr::Conn))?;
         // Every statement shape of every write stays prepared.

@@ -106,32 +106,40 @@ async fn tail(
     };
     head.send_replace(last);
     loop {
-        committed.borrow_and_update();
-        match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
-            Ok(batch) => {
-                backoff = Duration::from_millis(50);
-                let full = batch.len() as u64 == BATCH;
-                for event in batch {
-                    last = event.id.get();
-                    // With nobody watching, skip the encoding: a stream that
-                    // subscribes later reads this event from the log, which
-                    // already holds it.
-                    if events.receiver_count() > 0 {
-                        let _ = events.send(Arc::new(Live::new(event)));
+        let newest = *committed.borrow_and_update();
+        if events.receiver_count() == 0 && newest >= last {
+            // Nobody follows live events: no need to read them. Everything
+            // up to the newest committed id is in the log for the next
+            // stream's catch-up to read.
+            last = newest;
+            head.send_replace(last);
+        } else {
+            match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
+                Ok(batch) => {
+                    backoff = Duration::from_millis(50);
+                    let full = batch.len() as u64 == BATCH;
+                    for event in batch {
+                        last = event.id.get();
+                        // With nobody watching, skip the encoding: a stream that
+                        // subscribes later reads this event from the log, which
+                        // already holds it.
+                        if events.receiver_count() > 0 {
+                            let _ = events.send(Arc::new(Live::new(event)));
+                        }
+                    }
+                    head.send_replace(last);
+                    if full {
+                        continue;
                     }
                 }
-                head.send_replace(last);
-                if full {
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "live feed cannot read the log");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
                     continue;
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "live feed cannot read the log");
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-                continue;
             }
         }
         tokio::select! {
