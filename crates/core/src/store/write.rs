@@ -183,8 +183,7 @@ impl WriteTx {
     /// that a concurrent duplicate waits on it and then replays.
     pub async fn claim(&mut self, request_id: Option<&RequestId>, method: &str, fingerprint: &str) -> Result<Claim> {
         let Some(RequestId(rid)) = request_id else { return Ok(Claim::Fresh) };
-        let digest: String =
-            Sha256::digest(format!("{method}\u{0}{fingerprint}")).iter().map(|b| format!("{b:02x}")).collect();
+        let digest = hex::encode(Sha256::digest(format!("{method}\u{0}{fingerprint}")));
         let row = request_id::ActiveModel {
             scope: Set(self.actor.clone()),
             request_id: Set(rid.clone()),
