@@ -226,3 +226,76 @@ fn failed(e: rusqlite::Error, kind: fn(RuntimeErr) -> DbErr) -> DbErr {
         _ => kind(message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, Statement};
+
+    fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    #[tokio::test]
+    async fn writes_roll_back_alone_and_rows_read_by_name_and_position() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("w.db");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, note TEXT)"))
+            .expect("schema");
+        let writer = Writer::open(&path, SqliteDurability::Full).expect("writer");
+        writer.run("BEGIN IMMEDIATE").expect("begin");
+
+        // A write that is dropped half-way leaves nothing behind.
+        let cut = writer.savepoint().expect("savepoint");
+        cut.execute(stmt("INSERT INTO t (name) VALUES (?)", vec!["lost".into()])).await.expect("insert");
+        drop(cut);
+
+        // A kept write reports its row id and row count.
+        let kept = writer.savepoint().expect("savepoint");
+        let done = kept.execute(stmt("INSERT INTO t (name) VALUES (?)", vec!["kept".into()])).await.expect("insert");
+        assert_eq!((done.last_insert_id(), done.rows_affected()), (1, 1));
+        let row = kept
+            .query_one(stmt("SELECT id, name, note, id > 0 AS positive FROM t WHERE name = ?", vec!["kept".into()]))
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(row.try_get::<i64>("", "id").expect("id"), 1);
+        assert_eq!(row.try_get::<String>("", "name").expect("name"), "kept");
+        assert_eq!(row.try_get_by_index::<String>(1).expect("name by position"), "kept");
+        assert_eq!(row.try_get_by_index::<Option<String>>(2).expect("null note"), None);
+        assert_eq!(row.try_get_by_index::<i64>(3).expect("computed"), 1);
+        kept.release().expect("release");
+
+        // A write that fails rolls back to its savepoint; the batch goes on.
+        let failing = writer.savepoint().expect("savepoint");
+        failing.execute(stmt("INSERT INTO t (name) VALUES (?)", vec!["doomed".into()])).await.expect("insert");
+        let err = failing.execute(stmt("INSERT INTO nowhere VALUES (1)", vec![])).await.expect_err("no table");
+        assert!(matches!(err, DbErr::Exec(_)), "{err:?}");
+        failing.rollback().expect("rollback");
+
+        writer.commit().await.expect("commit");
+        let names: Vec<String> = Connection::open(&path)
+            .expect("reader")
+            .prepare("SELECT name FROM t ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<std::result::Result<_, _>>()
+            .expect("rows");
+        assert_eq!(names, ["kept"]);
+    }
+
+    #[tokio::test]
+    async fn a_locked_file_is_a_retryable_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("w.db");
+        let other = Connection::open(&path).expect("other");
+        other.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY)").expect("schema");
+        let writer = Writer::open(&path, SqliteDurability::Full).expect("writer");
+        writer.lock().busy_timeout(Duration::from_millis(10)).expect("timeout");
+        other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let err = writer.run("BEGIN IMMEDIATE").expect_err("busy");
+        assert!(super::super::is_connection_error(&err), "{err:?}");
+    }
+}

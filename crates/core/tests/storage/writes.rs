@@ -139,3 +139,18 @@ peerlab_testkit::on_both_backends!(
     a_failing_write_does_not_take_its_batch_with_it,
     writes_cut_off_midway_leave_whole_writes_only,
 );
+
+/// peerlab's own connections (the writer, the direct readers) open the
+/// database file beside sqlx's pool, so a SQLite database must be a file: an
+/// in-memory one is refused up front, naming the setting.
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_refused() {
+    let refused = Store::open(StoreOptions::new("sqlite::memory:")).await.err().expect("refused");
+    match refused {
+        Error::InvalidInput { field, reason } => {
+            assert_eq!(field, "database.url");
+            assert!(reason.contains("SQLite file"), "{reason}");
+        }
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}

@@ -7,7 +7,7 @@
 //! acquisition costs thread hand-offs that dwarf the query itself.
 
 use sea_orm::sea_query::{Alias, Expr, IntoIden, JoinType, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, IdenStatic};
 use serde::Deserialize;
 
 use super::super::direct::Cells;
@@ -157,19 +157,13 @@ impl Row {
 }
 
 /// A page of challenges (`inner`: [`select_challenge`] with its filter,
-/// order and limit) as one JSON array of [`Row`] arrays, where pages are
-/// read through sqlx (PostgreSQL, in-memory SQLite). sqlx's SQLite
-/// driver hands every result row from the connection's thread to the
-/// caller's, one allocation-heavy message per row; aggregating in the
-/// database makes a page one value, which is most of an export's cost.
-fn page_json(backend: DatabaseBackend, inner: SelectStatement) -> SelectStatement {
+/// order and limit) as one JSON array of [`Row`] arrays, for PostgreSQL,
+/// where pages are read through sqlx (SQLite reads them directly): one
+/// value per page instead of a decoded message per row, which is most of an
+/// export's cost.
+fn page_json(inner: SelectStatement) -> SelectStatement {
     let columns = COLUMNS.iter().map(|c| format!("\"{}\"", c.as_str())).collect::<Vec<_>>().join(", ");
-    let aggregate = match backend {
-        DatabaseBackend::Postgres => {
-            format!("CAST(json_agg(json_build_array({columns}, \"themes\") ORDER BY \"id\") AS text)")
-        }
-        _ => format!("json_group_array(json_array({columns}, \"themes\") ORDER BY \"id\")"),
-    };
+    let aggregate = format!("CAST(json_agg(json_build_array({columns}, \"themes\") ORDER BY \"id\") AS text)");
     Query::select().expr(Expr::cust(aggregate)).from_subquery(inner, Alias::new("page")).to_owned()
 }
 
@@ -233,11 +227,11 @@ fn decide(scope: ReadScope, r: ItemRef<ChallengeId>, found: Option<Found>) -> Re
 }
 
 impl Store {
-    /// The rows of a page (`q`) through sqlx, as one JSON value.
+    /// The rows of a page (`q`) through sqlx (PostgreSQL), as one JSON value.
     async fn page_rows(&self, q: SelectStatement) -> Result<Vec<Row>> {
         let backend = self.db.get_database_backend();
-        let page = self.db.query_one(backend.build(&page_json(backend, q))).await?;
-        // No rows: `[]` on SQLite, NULL on PostgreSQL.
+        let page = self.db.query_one(backend.build(&page_json(q))).await?;
+        // No rows: NULL.
         let json: Option<String> = match page {
             Some(row) => row.try_get_by_index(0)?,
             None => None,
