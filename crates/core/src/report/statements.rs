@@ -1,7 +1,7 @@
-//! How many statements [`super::record`] sends per write: every statement is
-//! a round trip to the database inside the write's transaction (and, on
-//! SQLite, two hand-offs to the driver's worker thread), so the count is
-//! part of a write's cost. Counted through a connection wrapper around a
+//! How many statements [`super::record`] sends per write: on PostgreSQL
+//! every statement is a network round trip inside the write's transaction,
+//! and on SQLite time under the one writer's lock, so the count is part of
+//! a write's cost. Counted through a connection wrapper around a
 //! real transaction on a migrated SQLite file.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

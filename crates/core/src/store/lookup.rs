@@ -34,8 +34,8 @@ pub(crate) async fn act_for(conn: &impl ConnectionTrait, p: &Principal, owner: M
 }
 
 /// What a create of owned content checks about its author and group, read
-/// with one statement (each statement in a write is a round trip, and on
-/// SQLite two thread hand-offs): the owner's country and whether it is
+/// with one statement (each statement in a write is a round trip on
+/// PostgreSQL): the owner's country and whether it is
 /// archived, whether the group exists and is archived, and whether the owner
 /// is a member.
 pub(crate) struct Posting {

@@ -2,9 +2,9 @@
 //! their themes (and, for a single read, the owner's country and the
 //! caller's membership of the group), decoded by column position.
 //!
-//! One statement per call matters on SQLite: sqlx runs every statement on
-//! the connection's worker thread, so each extra statement or pool
-//! acquisition costs thread hand-offs that dwarf the query itself.
+//! One statement per call matters: on PostgreSQL each is a network round
+//! trip, and on SQLite (direct reads, or the writer inside a write) each is
+//! a statement step on the calling thread.
 
 use sea_orm::sea_query::{Alias, Expr, IntoIden, JoinType, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, IdenStatic};
