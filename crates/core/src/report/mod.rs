@@ -73,9 +73,12 @@ impl Store {
         period: Period,
     ) -> Result<NetworkReport> {
         p.coordinate()?;
-        let conn = self.connection();
-        check_group(conn, group).await?;
-        let parts = maintained::parts(conn, group, period, Medians::All, true).await?;
+        let parts = self
+            .read_with(move |conn| async move {
+                check_group(&conn, group).await?;
+                maintained::parts(&conn, group, period, Medians::All, true).await
+            })
+            .await?;
         cells::network_report(group, parts, chrono::Utc::now())
     }
 
@@ -90,9 +93,12 @@ impl Store {
         period: Period,
     ) -> Result<CountryReport> {
         may_report_on(p, country)?;
-        let conn = self.connection();
-        check_group(conn, group).await?;
-        let parts = maintained::parts(conn, group, period, Medians::Of(country), false).await?;
+        let parts = self
+            .read_with(move |conn| async move {
+                check_group(&conn, group).await?;
+                maintained::parts(&conn, group, period, Medians::Of(country), false).await
+            })
+            .await?;
         Ok(CountryReport::from_network(cells::network_report(group, parts, chrono::Utc::now())?, country))
     }
 

@@ -12,16 +12,19 @@
 //! block the runtime thread for about as long as the hop itself would have.
 //! The SQL is still built by sea-query, as for every other statement.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
-use rusqlite::types::Value as Cell;
+use rusqlite::types::{Value as Cell, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder, Value};
-use sea_orm::{DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr, ExecResult, ProxyExecResult, ProxyRow, QueryResult, RuntimeErr, Statement,
+};
 
 use crate::{Error, Result};
 
@@ -119,6 +122,22 @@ impl DirectReads {
         }
     }
 
+    /// Run `read` on a blocking thread with these connections as a sea-orm
+    /// connection: one hop for a read of several statements instead of one
+    /// per statement. `read`'s statements never wait on anything but SQLite,
+    /// so its future completes on that thread.
+    pub async fn read<R, F, Fut>(self: &Arc<Self>, read: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(ReadConn) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<R>> + Send + 'static,
+    {
+        let conn = ReadConn(self.clone());
+        let runtime = tokio::runtime::Handle::current();
+        let done = tokio::task::spawn_blocking(move || runtime.block_on(read(conn)));
+        done.await.map_err(|e| Error::Internal(format!("direct read task: {e}")))?
+    }
+
     /// Run `q` on a blocking thread and read every row with `read`: for
     /// pages of many rows, which take too long for a runtime thread but pay
     /// one hop per page instead of one per statement and need no row to be
@@ -142,6 +161,107 @@ impl DirectReads {
             Ok(out)
         });
         rows.await.map_err(|e| Error::Internal(format!("direct read task: {e}")))?
+    }
+}
+
+/// Run one statement on `conn` and report its row count and last row id.
+pub(super) fn execute(conn: &Connection, stmt: &Statement) -> std::result::Result<ExecResult, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Exec))?;
+    let rows_affected = prepared.execute(params(stmt)?).map_err(|e| failed(e, DbErr::Exec))?;
+    let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
+    Ok(ProxyExecResult { last_insert_id, rows_affected: rows_affected as u64 }.into())
+}
+
+/// Run statements without values on `conn`.
+pub(super) fn execute_unprepared(conn: &Connection, sql: &str) -> std::result::Result<ExecResult, DbErr> {
+    conn.execute_batch(sql).map_err(|e| failed(e, DbErr::Exec))?;
+    let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
+    Ok(ProxyExecResult { last_insert_id, rows_affected: conn.changes() }.into())
+}
+
+/// Run one query on `conn` and read at most `limit` rows, as sea-orm rows.
+pub(super) fn query(conn: &Connection, stmt: &Statement, limit: usize) -> std::result::Result<Vec<QueryResult>, DbErr> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Query))?;
+    let names: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = prepared.query(params(stmt)?).map_err(|e| failed(e, DbErr::Query))?;
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(row) = rows.next().map_err(|e| failed(e, DbErr::Query))? else { break };
+        out.push(proxy_row(row, &names)?.into());
+    }
+    Ok(out)
+}
+
+/// The direct-read connections as a sea-orm connection, for reads of
+/// several statements written against `ConnectionTrait` (reports): each
+/// statement runs on a page connection on the calling thread, so the whole
+/// read belongs on a blocking thread ([`DirectReads::read`]).
+pub(crate) struct ReadConn(Arc<DirectReads>);
+
+#[async_trait::async_trait]
+impl ConnectionTrait for ReadConn {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Sqlite
+    }
+
+    async fn execute(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
+        execute(&self.0.pages.conn(), &stmt)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
+        execute_unprepared(&self.0.pages.conn(), sql)
+    }
+
+    async fn query_one(&self, stmt: Statement) -> std::result::Result<Option<QueryResult>, DbErr> {
+        Ok(query(&self.0.pages.conn(), &stmt, 1)?.pop())
+    }
+
+    async fn query_all(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
+        query(&self.0.pages.conn(), &stmt, usize::MAX)
+    }
+
+    fn support_returning(&self) -> bool {
+        false
+    }
+}
+
+/// The statement's values, bound as SQLite values.
+fn params(stmt: &Statement) -> Result<rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>, DbErr> {
+    let values = stmt.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+    let cells = values.into_iter().map(bind).collect::<crate::Result<Vec<_>>>();
+    Ok(rusqlite::params_from_iter(cells.map_err(|e| DbErr::Custom(e.to_string()))?))
+}
+
+/// A row as sea-orm reads a proxy row: by column name, and by position
+/// through a second set of keys that sort before any name, in column order
+/// (a proxy row is a sorted map, so position `i` is its `i`-th key).
+/// SQLite's storage classes map to the value kinds peerlab's rows hold:
+/// INTEGER to a 64-bit integer, TEXT to a string, REAL to a double.
+fn proxy_row(row: &rusqlite::Row<'_>, names: &[String]) -> Result<ProxyRow, DbErr> {
+    let mut values = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let value = match row.get_ref(i).map_err(|e| failed(e, DbErr::Query))? {
+            ValueRef::Null => Value::BigInt(None),
+            ValueRef::Integer(n) => Value::BigInt(Some(n)),
+            ValueRef::Real(x) => Value::Double(Some(x)),
+            ValueRef::Text(t) => Value::String(Some(Box::new(String::from_utf8_lossy(t).into_owned()))),
+            ValueRef::Blob(b) => Value::Bytes(Some(Box::new(b.to_vec()))),
+        };
+        values.insert(format!("\u{1}{i:05}"), value.clone());
+        values.insert(name.clone(), value);
+    }
+    Ok(ProxyRow::new(values))
+}
+
+/// A rusqlite error as sea-orm's: busy or locked (another writer outlasting
+/// the busy timeout) means "database unreachable, retry"; anything else is
+/// the statement's failure, of the kind `kind`.
+pub(super) fn failed(e: rusqlite::Error, kind: fn(RuntimeErr) -> DbErr) -> DbErr {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    let message = RuntimeErr::Internal(format!("SQLite: {e}"));
+    match e.sqlite_error_code() {
+        Some(DatabaseBusy | DatabaseLocked) => DbErr::Conn(message),
+        _ => kind(message),
     }
 }
 

@@ -32,7 +32,9 @@ use std::time::Duration;
 
 use peerlab_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, ExecResult, QueryResult, Statement,
+};
 use tokio::sync::watch;
 
 pub use filter::{Filter, Op, Term};
@@ -174,6 +176,78 @@ impl Store {
     pub async fn close(self) -> Result<()> {
         self.db.close().await?;
         Ok(())
+    }
+}
+
+/// One of two connections: sqlx's (PostgreSQL) or peerlab's own on a SQLite
+/// file, as one sea-orm connection.
+pub(crate) enum Either<S, D> {
+    Sqlx(S),
+    Direct(D),
+}
+
+#[async_trait::async_trait]
+impl<S: ConnectionTrait + Send, D: ConnectionTrait + Send> ConnectionTrait for Either<S, D> {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        match self {
+            Either::Sqlx(c) => c.get_database_backend(),
+            Either::Direct(c) => c.get_database_backend(),
+        }
+    }
+
+    async fn execute(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
+        match self {
+            Either::Sqlx(c) => c.execute(stmt).await,
+            Either::Direct(c) => c.execute(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
+        match self {
+            Either::Sqlx(c) => c.execute_unprepared(sql).await,
+            Either::Direct(c) => c.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one(&self, stmt: Statement) -> std::result::Result<Option<QueryResult>, DbErr> {
+        match self {
+            Either::Sqlx(c) => c.query_one(stmt).await,
+            Either::Direct(c) => c.query_one(stmt).await,
+        }
+    }
+
+    async fn query_all(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Either::Sqlx(c) => c.query_all(stmt).await,
+            Either::Direct(c) => c.query_all(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        match self {
+            Either::Sqlx(c) => c.support_returning(),
+            Either::Direct(c) => c.support_returning(),
+        }
+    }
+}
+
+/// A connection for a read of several statements: the pool on PostgreSQL,
+/// the direct-read connections on SQLite.
+pub(crate) type Reader = Either<DatabaseConnection, direct::ReadConn>;
+
+impl Store {
+    /// Run `read` with a [`Reader`]. On SQLite the whole read runs on a
+    /// blocking thread (one hop, not one per statement through sqlx's worker).
+    pub(crate) async fn read_with<R, F, Fut>(&self, read: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(Reader) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<R>> + Send + 'static,
+    {
+        match &self.direct {
+            Some(direct) => direct.read(move |conn| read(Either::Direct(conn))).await,
+            None => read(Either::Sqlx(self.db.clone())).await,
+        }
     }
 }
 

@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, ExecResult, QueryFilter, QueryResult, QueryTrait, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use super::Store;
 use super::batch::Seat;
 use super::entity::{event, request_id};
 use super::writer::Savepoint;
+use super::{Either, Store};
 use crate::domain::*;
 use crate::model::{Snapshot, Timestamp};
 use crate::{Error, Result};
@@ -58,74 +58,26 @@ pub(crate) enum Claim {
     Replay(i64),
 }
 
-/// Where a write's statements go.
-pub(crate) enum Tx {
-    /// PostgreSQL: a transaction of its own on a pooled connection.
-    Pooled(DatabaseTransaction),
-    /// SQLite: a savepoint in the open group-commit batch, on the writer.
-    Direct(Savepoint),
-}
+/// Where a write's statements go: on PostgreSQL a transaction of its own on
+/// a pooled connection; on SQLite a savepoint in the open group-commit
+/// batch, on the writer.
+pub(crate) type Tx = Either<DatabaseTransaction, Savepoint>;
 
 impl Tx {
     /// Make the write's changes part of its transaction (PostgreSQL: commit
     /// it; SQLite: keep them in the batch, which commits later).
     async fn commit(self) -> std::result::Result<(), DbErr> {
         match self {
-            Tx::Pooled(tx) => tx.commit().await,
-            Tx::Direct(sp) => sp.release(),
+            Either::Sqlx(tx) => tx.commit().await,
+            Either::Direct(sp) => sp.release(),
         }
     }
 
     /// Undo the write's changes.
     pub async fn rollback(self) -> std::result::Result<(), DbErr> {
         match self {
-            Tx::Pooled(tx) => tx.rollback().await,
-            Tx::Direct(sp) => sp.rollback(),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for Tx {
-    fn get_database_backend(&self) -> DbBackend {
-        match self {
-            Tx::Pooled(tx) => tx.get_database_backend(),
-            Tx::Direct(sp) => sp.get_database_backend(),
-        }
-    }
-
-    async fn execute(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
-        match self {
-            Tx::Pooled(tx) => tx.execute(stmt).await,
-            Tx::Direct(sp) => sp.execute(stmt).await,
-        }
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
-        match self {
-            Tx::Pooled(tx) => tx.execute_unprepared(sql).await,
-            Tx::Direct(sp) => sp.execute_unprepared(sql).await,
-        }
-    }
-
-    async fn query_one(&self, stmt: Statement) -> std::result::Result<Option<QueryResult>, DbErr> {
-        match self {
-            Tx::Pooled(tx) => tx.query_one(stmt).await,
-            Tx::Direct(sp) => sp.query_one(stmt).await,
-        }
-    }
-
-    async fn query_all(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
-        match self {
-            Tx::Pooled(tx) => tx.query_all(stmt).await,
-            Tx::Direct(sp) => sp.query_all(stmt).await,
-        }
-    }
-
-    fn support_returning(&self) -> bool {
-        match self {
-            Tx::Pooled(tx) => tx.support_returning(),
-            Tx::Direct(sp) => sp.support_returning(),
+            Either::Sqlx(tx) => tx.rollback().await,
+            Either::Direct(sp) => sp.rollback(),
         }
     }
 }
@@ -161,9 +113,9 @@ impl Store {
         let (seat, tx) = match &self.group {
             Some(group) => {
                 let (seat, savepoint) = group.begin().await?;
-                (Some(seat), Tx::Direct(savepoint))
+                (Some(seat), Either::Direct(savepoint))
             }
-            None => (None, Tx::Pooled(self.db.begin().await?)),
+            None => (None, Either::Sqlx(self.db.begin().await?)),
         };
         Ok(WriteTx {
             tx,

@@ -12,23 +12,19 @@
 //! a blocking thread.
 //!
 //! The statements are still built by sea-orm and sea-query: [`Savepoint`]
-//! implements sea-orm's `ConnectionTrait` (rows come back as sea-orm's proxy
-//! rows), so every resource's write code is the same on SQLite and
-//! PostgreSQL. No crate offers a synchronous sea-orm connection, hence this
-//! file.
+//! implements sea-orm's `ConnectionTrait` (through [`super::direct`]'s
+//! statement runner, rows as sea-orm's proxy rows), so every resource's
+//! write code is the same on SQLite and PostgreSQL.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, ExecResult, ProxyExecResult, ProxyRow, QueryResult, RuntimeErr, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use super::SqliteDurability;
+use super::direct::{execute, execute_unprepared, failed, query};
 
 /// How long the writer waits for another connection's write lock (only
 /// migrations at start-up, or another process, which the README rules out).
@@ -118,29 +114,6 @@ impl Savepoint {
         self.open = false;
         self.writer.run("ROLLBACK TO write; RELEASE write")
     }
-
-    /// Run one statement and report its row count and last row id.
-    fn exec(&self, stmt: &Statement) -> Result<ExecResult, DbErr> {
-        let conn = self.writer.lock();
-        let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Exec))?;
-        let rows_affected = prepared.execute(params(stmt)?).map_err(|e| failed(e, DbErr::Exec))?;
-        let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
-        Ok(ProxyExecResult { last_insert_id, rows_affected: rows_affected as u64 }.into())
-    }
-
-    /// Run one query and read at most `limit` rows.
-    fn query(&self, stmt: &Statement, limit: usize) -> Result<Vec<QueryResult>, DbErr> {
-        let conn = self.writer.lock();
-        let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Query))?;
-        let names: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = prepared.query(params(stmt)?).map_err(|e| failed(e, DbErr::Query))?;
-        let mut out = Vec::new();
-        while out.len() < limit {
-            let Some(row) = rows.next().map_err(|e| failed(e, DbErr::Query))? else { break };
-            out.push(proxy_row(row, &names)?.into());
-        }
-        Ok(out)
-    }
 }
 
 impl Drop for Savepoint {
@@ -162,22 +135,19 @@ impl ConnectionTrait for Savepoint {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.exec(&stmt)
+        execute(&self.writer.lock(), &stmt)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        let conn = self.writer.lock();
-        conn.execute_batch(sql).map_err(|e| failed(e, DbErr::Exec))?;
-        let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
-        Ok(ProxyExecResult { last_insert_id, rows_affected: conn.changes() }.into())
+        execute_unprepared(&self.writer.lock(), sql)
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        Ok(self.query(&stmt, 1)?.pop())
+        Ok(query(&self.writer.lock(), &stmt, 1)?.pop())
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.query(&stmt, usize::MAX)
+        query(&self.writer.lock(), &stmt, usize::MAX)
     }
 
     fn support_returning(&self) -> bool {
@@ -187,50 +157,10 @@ impl ConnectionTrait for Savepoint {
     }
 }
 
-/// The statement's values, bound as SQLite values.
-fn params(stmt: &Statement) -> Result<rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>, DbErr> {
-    let values = stmt.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
-    let cells = values.into_iter().map(super::direct::bind).collect::<crate::Result<Vec<_>>>();
-    Ok(rusqlite::params_from_iter(cells.map_err(|e| DbErr::Custom(e.to_string()))?))
-}
-
-/// A row as sea-orm reads a proxy row: by column name, and by position
-/// through a second set of keys that sort before any name, in column order
-/// (a proxy row is a sorted map, so position `i` is its `i`-th key).
-/// SQLite's storage classes map to the value kinds peerlab's rows hold:
-/// INTEGER to a 64-bit integer, TEXT to a string, REAL to a double.
-fn proxy_row(row: &rusqlite::Row<'_>, names: &[String]) -> Result<ProxyRow, DbErr> {
-    let mut values = BTreeMap::new();
-    for (i, name) in names.iter().enumerate() {
-        let value = match row.get_ref(i).map_err(|e| failed(e, DbErr::Query))? {
-            ValueRef::Null => Value::BigInt(None),
-            ValueRef::Integer(n) => Value::BigInt(Some(n)),
-            ValueRef::Real(x) => Value::Double(Some(x)),
-            ValueRef::Text(t) => Value::String(Some(Box::new(String::from_utf8_lossy(t).into_owned()))),
-            ValueRef::Blob(b) => Value::Bytes(Some(Box::new(b.to_vec()))),
-        };
-        values.insert(format!("\u{1}{i:05}"), value.clone());
-        values.insert(name.clone(), value);
-    }
-    Ok(ProxyRow::new(values))
-}
-
-/// A rusqlite error as sea-orm's: busy or locked (another writer outlasting
-/// the busy timeout) means "database unreachable, retry"; anything else is
-/// the statement's failure, of the kind `kind`.
-fn failed(e: rusqlite::Error, kind: fn(RuntimeErr) -> DbErr) -> DbErr {
-    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-    let message = RuntimeErr::Internal(format!("SQLite: {e}"));
-    match e.sqlite_error_code() {
-        Some(DatabaseBusy | DatabaseLocked) => DbErr::Conn(message),
-        _ => kind(message),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{DbBackend, Statement};
+    use sea_orm::{DbBackend, Statement, Value};
 
     fn stmt(sql: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
