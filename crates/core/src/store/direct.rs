@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::types::{Value as Cell, ValueRef};
 use rusqlite::{Connection, OpenFlags};
-use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder, Value};
+use sea_orm::sea_query::{SelectStatement, SqliteQueryBuilder, Value, Values};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, ExecResult, ProxyExecResult, ProxyRow, QueryResult, RuntimeErr, Statement,
 };
@@ -165,9 +165,9 @@ impl DirectReads {
 }
 
 /// Run one statement on `conn` and report its row count and last row id.
-pub(super) fn execute(conn: &Connection, stmt: &Statement) -> std::result::Result<ExecResult, DbErr> {
+pub(super) fn execute(conn: &Connection, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Exec))?;
-    let rows_affected = prepared.execute(params(stmt)?).map_err(|e| failed(e, DbErr::Exec))?;
+    let rows_affected = prepared.execute(params(stmt.values)?).map_err(|e| failed(e, DbErr::Exec))?;
     let last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or_default();
     Ok(ProxyExecResult { last_insert_id, rows_affected: rows_affected as u64 }.into())
 }
@@ -180,10 +180,10 @@ pub(super) fn execute_unprepared(conn: &Connection, sql: &str) -> std::result::R
 }
 
 /// Run one query on `conn` and read at most `limit` rows, as sea-orm rows.
-pub(super) fn query(conn: &Connection, stmt: &Statement, limit: usize) -> std::result::Result<Vec<QueryResult>, DbErr> {
+pub(super) fn query(conn: &Connection, stmt: Statement, limit: usize) -> std::result::Result<Vec<QueryResult>, DbErr> {
     let mut prepared = conn.prepare_cached(&stmt.sql).map_err(|e| failed(e, DbErr::Query))?;
     let names: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
-    let mut rows = prepared.query(params(stmt)?).map_err(|e| failed(e, DbErr::Query))?;
+    let mut rows = prepared.query(params(stmt.values)?).map_err(|e| failed(e, DbErr::Query))?;
     let mut out = Vec::new();
     while out.len() < limit {
         let Some(row) = rows.next().map_err(|e| failed(e, DbErr::Query))? else { break };
@@ -205,7 +205,7 @@ impl ConnectionTrait for ReadConn {
     }
 
     async fn execute(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
-        execute(&self.0.pages.conn(), &stmt)
+        execute(&self.0.pages.conn(), stmt)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
@@ -213,11 +213,11 @@ impl ConnectionTrait for ReadConn {
     }
 
     async fn query_one(&self, stmt: Statement) -> std::result::Result<Option<QueryResult>, DbErr> {
-        Ok(query(&self.0.pages.conn(), &stmt, 1)?.pop())
+        Ok(query(&self.0.pages.conn(), stmt, 1)?.pop())
     }
 
     async fn query_all(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
-        query(&self.0.pages.conn(), &stmt, usize::MAX)
+        query(&self.0.pages.conn(), stmt, usize::MAX)
     }
 
     fn support_returning(&self) -> bool {
@@ -225,9 +225,9 @@ impl ConnectionTrait for ReadConn {
     }
 }
 
-/// The statement's values, bound as SQLite values.
-fn params(stmt: &Statement) -> Result<rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>, DbErr> {
-    let values = stmt.values.as_ref().map(|v| v.0.clone()).unwrap_or_default();
+/// A statement's values, bound as SQLite values.
+fn params(values: Option<Values>) -> Result<rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>>, DbErr> {
+    let values = values.map(|v| v.0).unwrap_or_default();
     let cells = values.into_iter().map(bind).collect::<crate::Result<Vec<_>>>();
     Ok(rusqlite::params_from_iter(cells.map_err(|e| DbErr::Custom(e.to_string()))?))
 }

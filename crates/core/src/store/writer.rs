@@ -67,9 +67,18 @@ impl Writer {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Run `sql` (statements without values) here and now.
+    /// Run `sql` (one statement without values) here and now, prepared
+    /// once per connection.
     pub fn run(&self, sql: &str) -> Result<(), DbErr> {
-        self.lock().execute_batch(sql).map_err(|e| failed(e, DbErr::Exec))
+        let conn = self.lock();
+        let mut prepared = conn.prepare_cached(sql).map_err(|e| failed(e, DbErr::Exec))?;
+        prepared.execute([]).map(drop).map_err(|e| failed(e, DbErr::Exec))
+    }
+
+    /// Undo the open savepoint's changes and end it.
+    fn roll_back_savepoint(&self) -> Result<(), DbErr> {
+        self.run("ROLLBACK TO write")?;
+        self.run("RELEASE write")
     }
 
     /// Begin a savepoint for one write inside the open transaction.
@@ -112,7 +121,7 @@ impl Savepoint {
     /// Undo the write's changes.
     pub fn rollback(mut self) -> Result<(), DbErr> {
         self.open = false;
-        self.writer.run("ROLLBACK TO write; RELEASE write")
+        self.writer.roll_back_savepoint()
     }
 }
 
@@ -121,7 +130,7 @@ impl Drop for Savepoint {
         if self.open {
             // A write cut off mid-way: undo it before its seat in the batch
             // is given up (`WriteTx` drops this before the seat).
-            if let Err(e) = self.writer.run("ROLLBACK TO write; RELEASE write") {
+            if let Err(e) = self.writer.roll_back_savepoint() {
                 tracing::error!(error = %e, "rolling back a cut-off write");
             }
         }
@@ -135,7 +144,7 @@ impl ConnectionTrait for Savepoint {
     }
 
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        execute(&self.writer.lock(), &stmt)
+        execute(&self.writer.lock(), stmt)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
@@ -143,11 +152,11 @@ impl ConnectionTrait for Savepoint {
     }
 
     async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        Ok(query(&self.writer.lock(), &stmt, 1)?.pop())
+        Ok(query(&self.writer.lock(), stmt, 1)?.pop())
     }
 
     async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        query(&self.writer.lock(), &stmt, usize::MAX)
+        query(&self.writer.lock(), stmt, usize::MAX)
     }
 
     fn support_returning(&self) -> bool {
