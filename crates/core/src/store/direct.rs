@@ -55,6 +55,9 @@ impl Pool {
             .map(|_| {
                 let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
                 conn.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
+                // Every read shape (gets, pages, a report's statements) stays
+                // prepared; rusqlite keeps 16 by default.
+                conn.set_prepared_statement_cache_capacity(256);
                 Ok(Mutex::new(conn))
             })
             .collect::<Result<Vec<_>>>()?;
