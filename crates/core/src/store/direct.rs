@@ -10,7 +10,11 @@
 //! them read while the writer writes), and run the statement on the calling
 //! thread. Only reads bounded to one row by an indexed key come here: they
 //! block the runtime thread for about as long as the hop itself would have.
-//! The SQL is still built by sea-query, as for every other statement.
+//! Pages of rows and reads of several statements (reports, through
+//! [`ReadConn`]) run on a blocking thread instead: one hop for the whole
+//! read. The SQL is still built by sea-query, as for every other statement;
+//! the statement runner here (sea-orm statements in, sea-orm rows out) also
+//! serves the writer ([`super::writer`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
