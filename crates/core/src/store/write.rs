@@ -91,6 +91,8 @@ pub(crate) struct WriteTx {
     committed: Arc<watch::Sender<i64>>,
     /// On SQLite, the write's seat in the open group-commit batch (`tx` is
     /// then a savepoint in it); on PostgreSQL `tx` is its own transaction.
+    /// Declared after `tx` on purpose: fields drop in order, so a write cut
+    /// off half-way rolls its savepoint back before giving up its seat.
     seat: Option<Seat>,
     /// Statements whose results the write does not need, sent with its
     /// event ([`WriteTx::defer`]).
