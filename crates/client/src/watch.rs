@@ -45,10 +45,12 @@ impl Watch {
                 Some(s) => s,
                 None => {
                     let request = pb::WatchEventsRequest { after_id: self.cursor, ..self.request.clone() };
-                    match self.client.feed().watch_events(request).await {
+                    // Boxed, as the backoff below: these futures are large
+                    // and rare, and `next` is polled once per event.
+                    match Box::pin(self.client.feed().watch_events(request)).await {
                         Ok(response) => self.stream.insert(response.into_inner()),
                         Err(status) if resumable(&status) => {
-                            self.wait().await;
+                            Box::pin(self.wait()).await;
                             continue;
                         }
                         Err(status) => return Err(status.into()),
@@ -73,11 +75,11 @@ impl Watch {
                 Ok(Some(pb::WatchEventsResponse { message: None })) => {}
                 Ok(None) => {
                     self.stream = None;
-                    self.wait().await;
+                    Box::pin(self.wait()).await;
                 }
                 Err(status) if resumable(&status) => {
                     self.stream = None;
-                    self.wait().await;
+                    Box::pin(self.wait()).await;
                 }
                 Err(status) => return Err(status.into()),
             }
@@ -106,7 +108,9 @@ impl Client {
         &self,
         request: pb::WatchEventsRequest,
     ) -> impl Stream<Item = Result<pb::Event, Error>> + Send + 'static {
-        let state = Watch { client: self.clone(), cursor: request.after_id, request, stream: None, failures: 0 };
+        // Boxed: the unfold moves its state into a new future per event.
+        let state =
+            Box::new(Watch { client: self.clone(), cursor: request.after_id, request, stream: None, failures: 0 });
         futures::stream::unfold(Some(state), |state| async move {
             let mut state = state?;
             match state.next().await {
