@@ -2,16 +2,14 @@
 //! to the challenges of its working group they address.
 
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, Condition, ConnectionTrait, EntityTrait};
 
 use super::content::{self, Link, Outcome};
 use super::entity::{challenge, initiative, initiative_challenge};
-use super::filter::{Filter, Op, Term};
-use super::page::PageSpec;
+use super::filter::{Op, Term};
+use super::owned;
 use super::write::{Claim, NewEvent, RequestId, WriteTx, ts};
-use super::{Store, lookup, scope, terms};
+use super::{Store, lookup, terms};
 use crate::auth::Principal;
 use crate::domain::*;
 use crate::model::*;
@@ -26,10 +24,8 @@ const CHALLENGES: Link<initiative_challenge::Entity> = Link {
     item_table: Some("challenges"),
 };
 
+/// A filter term on a field of initiatives' own.
 fn term(t: &Term) -> Result<Condition> {
-    if let Some(e) = terms::common(t)? {
-        return Ok(Condition::all().add(e));
-    }
     match t.field.as_str() {
         "status" => {
             terms::equality(t)?;
@@ -94,16 +90,11 @@ async fn records(conn: &impl ConnectionTrait, rows: Vec<initiative::Model>) -> R
         .collect()
 }
 
-async fn load(conn: &impl ConnectionTrait, id: InitiativeId) -> Result<Option<Initiative>> {
-    match initiative::Entity::find_by_id(id.get()).one(conn).await? {
-        Some(row) => Ok(records(conn, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
-async fn reload(conn: &impl ConnectionTrait, id: InitiativeId) -> Result<Initiative> {
-    load(conn, id).await?.ok_or_else(|| Error::Internal(format!("initiative {id} vanished during a write")))
-}
+owned::owned_item!(
+    Initiative in initiative, id InitiativeId, named names::initiative,
+    kind "initiative", archived "initiative.archived", collection "initiatives",
+    get get_initiative, list list_initiatives, export export_initiatives, archive archive_initiative,
+);
 
 /// The linked challenges' ids, checked against the initiative's group and owner.
 async fn check_challenges(
@@ -137,7 +128,7 @@ async fn create(
 ) -> Result<Outcome<Initiative>> {
     let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateInitiative", &format!("{parent}{input:?}")).await? {
-        return Ok(Outcome::unchanged(reload(&w.tx, InitiativeId::from_db(id)).await?));
+        return Ok(Outcome::unchanged(owned::reload::<Initiative>(&w.tx, InitiativeId::from_db(id)).await?));
     }
     if input.status == InitiativeStatus::Discontinued {
         return Err(Error::invalid("initiative.status", "a new initiative is planned, in progress or implemented"));
@@ -161,7 +152,7 @@ async fn create(
     let id = initiative::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
     CHALLENGES.replace(&w.tx, id, &challenges).await?;
     w.complete_claim(id);
-    let created = reload(&w.tx, InitiativeId::from_db(id)).await?;
+    let created = owned::reload::<Initiative>(&w.tx, InitiativeId::from_db(id)).await?;
     let ev = event("initiative.created", &created);
     Ok(Outcome::changed(created, ev))
 }
@@ -173,16 +164,7 @@ async fn update(
     patch: InitiativePatch,
     etag: Option<Etag>,
 ) -> Result<Outcome<Initiative>> {
-    let name = names::initiative(r.municipality, r.id);
-    lookup::act_for(&w.tx, p, r.municipality).await?;
-    let current = match load(&w.tx, r.id).await? {
-        Some(i) if i.owner.municipality == r.municipality => i,
-        _ => return Err(Error::NotFound(name)),
-    };
-    lookup::check_etag(etag, current.meta.version, &name)?;
-    if current.meta.archive_time.is_some() {
-        return Err(Error::FailedPrecondition(format!("{name} is archived")));
-    }
+    let (current, name) = owned::for_update::<Initiative>(w, p, r, etag).await?;
     let mut row = initiative::ActiveModel::default();
     if let Some(t) = patch.title {
         row.title = Set(t.into_string());
@@ -208,33 +190,9 @@ async fn update(
     if let Some(c) = challenges {
         CHALLENGES.replace(&w.tx, current.id.get(), &c).await?;
     }
-    let updated = reload(&w.tx, r.id).await?;
+    let updated = owned::reload::<Initiative>(&w.tx, r.id).await?;
     let ev = event("initiative.updated", &updated);
     Ok(Outcome::changed(updated, ev))
-}
-
-async fn archive(
-    w: &mut WriteTx,
-    p: &Principal,
-    r: ItemRef<InitiativeId>,
-    etag: Option<Etag>,
-) -> Result<Outcome<Initiative>> {
-    let name = names::initiative(r.municipality, r.id);
-    let owner = lookup::municipality(&w.tx, r.municipality).await?;
-    p.archive(r.municipality, lookup::country_of(&owner.country)?)?;
-    let current = match load(&w.tx, r.id).await? {
-        Some(i) if i.owner.municipality == r.municipality => i,
-        _ => return Err(Error::NotFound(name)),
-    };
-    lookup::check_etag(etag, current.meta.version, &name)?;
-    if current.meta.archive_time.is_some() {
-        return Ok(Outcome::unchanged(current));
-    }
-    let row = initiative::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
-    content::save::<initiative::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
-    let archived = reload(&w.tx, r.id).await?;
-    let ev = event("initiative.archived", &archived);
-    Ok(Outcome::changed(archived, ev))
 }
 
 impl Store {
@@ -252,65 +210,6 @@ impl Store {
         content::finish(w, outcome).await
     }
 
-    /// Read one initiative.
-    pub async fn get_initiative(&self, p: &Principal, r: ItemRef<InitiativeId>) -> Result<Initiative> {
-        let name = names::initiative(r.municipality, r.id);
-        let scope = p.read_scope();
-        match load(&self.db, r.id).await? {
-            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => {
-                Ok(i)
-            }
-            _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
-        }
-    }
-
-    /// List the initiatives the caller may read, of `parent` or of everyone.
-    pub async fn list_initiatives(
-        &self,
-        p: &Principal,
-        parent: Option<MunicipalityId>,
-        req: &PageRequest,
-    ) -> Result<Page<Initiative>> {
-        let spec = PageSpec::new(req, &format!("initiatives:{parent:?}"))?;
-        self.initiative_page(p, parent, req, spec).await
-    }
-
-    /// One page of an export: like the list of everyone's, in larger pages.
-    pub async fn export_initiatives(&self, p: &Principal, req: &PageRequest) -> Result<Page<Initiative>> {
-        self.initiative_page(p, None, req, PageSpec::export(req, "initiatives:None")?).await
-    }
-
-    async fn initiative_page(
-        &self,
-        p: &Principal,
-        parent: Option<MunicipalityId>,
-        req: &PageRequest,
-        spec: PageSpec,
-    ) -> Result<Page<Initiative>> {
-        let filter = Filter::parse(&req.filter)?;
-        let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
-        for t in &filter.terms {
-            cond = cond.add(term(t)?);
-        }
-        if let Some(m) = parent {
-            cond = cond.add(initiative::Column::MunicipalityId.eq(m.get()));
-        }
-        if !req.show_archived && !terms::wants_tombstones(&filter.terms) {
-            cond = cond.add(initiative::Column::ArchiveTime.is_null());
-        }
-        if let Some(after) = spec.after {
-            cond = cond.add(initiative::Column::Id.gt(after));
-        }
-        let rows = initiative::Entity::find()
-            .filter(cond)
-            .order_by_asc(initiative::Column::Id)
-            .limit(spec.limit + 1)
-            .all(&self.db)
-            .await?;
-        let (rows, next_page_token) = spec.finish(rows, |r| r.id);
-        Ok(Page { items: records(&self.db, rows).await?, next_page_token })
-    }
-
     /// Change an initiative; status and visibility move only along their
     /// edges, and a new list of challenges is checked like on create.
     pub async fn update_initiative(
@@ -322,19 +221,6 @@ impl Store {
     ) -> Result<Initiative> {
         let mut w = self.begin_write(&p.actor()).await?;
         let outcome = update(&mut w, p, r, patch, etag).await;
-        content::finish(w, outcome).await
-    }
-
-    /// Archive an initiative: its owner or a coordinator. Archiving an
-    /// archived initiative returns it unchanged.
-    pub async fn archive_initiative(
-        &self,
-        p: &Principal,
-        r: ItemRef<InitiativeId>,
-        etag: Option<Etag>,
-    ) -> Result<Initiative> {
-        let mut w = self.begin_write(&p.actor()).await?;
-        let outcome = archive(&mut w, p, r, etag).await;
         content::finish(w, outcome).await
     }
 }

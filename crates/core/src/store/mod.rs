@@ -16,6 +16,7 @@ mod live;
 mod lookup;
 mod membership;
 mod municipality;
+mod owned;
 mod page;
 mod project_idea;
 mod recommendation;

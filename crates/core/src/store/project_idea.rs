@@ -3,16 +3,14 @@
 //! partner municipalities of the group.
 
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 
 use super::content::{self, Link, MAX_LINKS, Outcome};
 use super::entity::{project_idea, project_idea_challenge, project_idea_initiative, project_idea_partner};
-use super::filter::{Filter, Op, Term};
-use super::page::PageSpec;
+use super::filter::{Op, Term};
+use super::owned;
 use super::write::{Claim, NewEvent, RequestId, WriteTx, ts};
-use super::{Store, lookup, scope, terms};
+use super::{Store, lookup, terms};
 use crate::auth::Principal;
 use crate::domain::*;
 use crate::model::*;
@@ -36,10 +34,8 @@ const PARTNERS: Link<project_idea_partner::Entity> = Link {
     item_table: None,
 };
 
+/// A filter term on a field of project ideas' own.
 fn term(t: &Term) -> Result<Condition> {
-    if let Some(e) = terms::common(t)? {
-        return Ok(Condition::all().add(e));
-    }
     match t.field.as_str() {
         "stage" => {
             terms::equality(t)?;
@@ -111,16 +107,11 @@ async fn records(conn: &impl ConnectionTrait, rows: Vec<project_idea::Model>) ->
         .collect()
 }
 
-async fn load(conn: &impl ConnectionTrait, id: ProjectIdeaId) -> Result<Option<ProjectIdea>> {
-    match project_idea::Entity::find_by_id(id.get()).one(conn).await? {
-        Some(row) => Ok(records(conn, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
-async fn reload(conn: &impl ConnectionTrait, id: ProjectIdeaId) -> Result<ProjectIdea> {
-    load(conn, id).await?.ok_or_else(|| Error::Internal(format!("project idea {id} vanished during a write")))
-}
+owned::owned_item!(
+    ProjectIdea in project_idea, id ProjectIdeaId, named names::project_idea,
+    kind "project idea", archived "project_idea.archived", collection "projectIdeas",
+    get get_project_idea, list list_project_ideas, export export_project_ideas, archive archive_project_idea,
+);
 
 async fn check_challenges(
     conn: &impl ConnectionTrait,
@@ -188,7 +179,7 @@ async fn create(
 ) -> Result<Outcome<ProjectIdea>> {
     let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
     if let Claim::Replay(id) = w.claim(request_id, "CreateProjectIdea", &format!("{parent}{input:?}")).await? {
-        return Ok(Outcome::unchanged(reload(&w.tx, ProjectIdeaId::from_db(id)).await?));
+        return Ok(Outcome::unchanged(owned::reload::<ProjectIdea>(&w.tx, ProjectIdeaId::from_db(id)).await?));
     }
     let g = input.working_group;
     posting.check_group("project_idea.working_group")?;
@@ -214,7 +205,7 @@ async fn create(
     INITIATIVES.replace(&w.tx, id, &initiatives).await?;
     PARTNERS.replace(&w.tx, id, &partners).await?;
     w.complete_claim(id);
-    let created = reload(&w.tx, ProjectIdeaId::from_db(id)).await?;
+    let created = owned::reload::<ProjectIdea>(&w.tx, ProjectIdeaId::from_db(id)).await?;
     let ev = event("project_idea.created", &created);
     Ok(Outcome::changed(created, ev))
 }
@@ -226,16 +217,7 @@ async fn update(
     patch: ProjectIdeaPatch,
     etag: Option<Etag>,
 ) -> Result<Outcome<ProjectIdea>> {
-    let name = names::project_idea(r.municipality, r.id);
-    lookup::act_for(&w.tx, p, r.municipality).await?;
-    let current = match load(&w.tx, r.id).await? {
-        Some(i) if i.owner.municipality == r.municipality => i,
-        _ => return Err(Error::NotFound(name)),
-    };
-    lookup::check_etag(etag, current.meta.version, &name)?;
-    if current.meta.archive_time.is_some() {
-        return Err(Error::FailedPrecondition(format!("{name} is archived")));
-    }
+    let (current, name) = owned::for_update::<ProjectIdea>(w, p, r, etag).await?;
     let (g, owner) = (current.owner.working_group, current.owner.municipality);
     let mut row = project_idea::ActiveModel::default();
     if let Some(t) = patch.title {
@@ -275,33 +257,9 @@ async fn update(
     if let Some(ids) = partners {
         PARTNERS.replace(&w.tx, id, &ids).await?;
     }
-    let updated = reload(&w.tx, r.id).await?;
+    let updated = owned::reload::<ProjectIdea>(&w.tx, r.id).await?;
     let ev = event("project_idea.updated", &updated);
     Ok(Outcome::changed(updated, ev))
-}
-
-async fn archive(
-    w: &mut WriteTx,
-    p: &Principal,
-    r: ItemRef<ProjectIdeaId>,
-    etag: Option<Etag>,
-) -> Result<Outcome<ProjectIdea>> {
-    let name = names::project_idea(r.municipality, r.id);
-    let owner = lookup::municipality(&w.tx, r.municipality).await?;
-    p.archive(r.municipality, lookup::country_of(&owner.country)?)?;
-    let current = match load(&w.tx, r.id).await? {
-        Some(i) if i.owner.municipality == r.municipality => i,
-        _ => return Err(Error::NotFound(name)),
-    };
-    lookup::check_etag(etag, current.meta.version, &name)?;
-    if current.meta.archive_time.is_some() {
-        return Ok(Outcome::unchanged(current));
-    }
-    let row = project_idea::ActiveModel { archive_time: Set(Some(w.now)), ..Default::default() };
-    content::save::<project_idea::Entity>(w, current.id.get(), row, current.meta.version, &name).await?;
-    let archived = reload(&w.tx, r.id).await?;
-    let ev = event("project_idea.archived", &archived);
-    Ok(Outcome::changed(archived, ev))
 }
 
 impl Store {
@@ -319,65 +277,6 @@ impl Store {
         content::finish(w, outcome).await
     }
 
-    /// Read one project idea.
-    pub async fn get_project_idea(&self, p: &Principal, r: ItemRef<ProjectIdeaId>) -> Result<ProjectIdea> {
-        let name = names::project_idea(r.municipality, r.id);
-        let scope = p.read_scope();
-        match load(&self.db, r.id).await? {
-            Some(i) if i.owner.municipality == r.municipality && scope::can_read(&self.db, scope, &i.owner).await? => {
-                Ok(i)
-            }
-            _ => Err(scope::missing_or_denied(&self.db, scope, r.municipality, name).await),
-        }
-    }
-
-    /// List the project ideas the caller may read, of `parent` or of everyone.
-    pub async fn list_project_ideas(
-        &self,
-        p: &Principal,
-        parent: Option<MunicipalityId>,
-        req: &PageRequest,
-    ) -> Result<Page<ProjectIdea>> {
-        let spec = PageSpec::new(req, &format!("projectIdeas:{parent:?}"))?;
-        self.project_idea_page(p, parent, req, spec).await
-    }
-
-    /// One page of an export: like the list of everyone's, in larger pages.
-    pub async fn export_project_ideas(&self, p: &Principal, req: &PageRequest) -> Result<Page<ProjectIdea>> {
-        self.project_idea_page(p, None, req, PageSpec::export(req, "projectIdeas:None")?).await
-    }
-
-    async fn project_idea_page(
-        &self,
-        p: &Principal,
-        parent: Option<MunicipalityId>,
-        req: &PageRequest,
-        spec: PageSpec,
-    ) -> Result<Page<ProjectIdea>> {
-        let filter = Filter::parse(&req.filter)?;
-        let mut cond = Condition::all().add(scope::content_condition(p.read_scope()));
-        for t in &filter.terms {
-            cond = cond.add(term(t)?);
-        }
-        if let Some(m) = parent {
-            cond = cond.add(project_idea::Column::MunicipalityId.eq(m.get()));
-        }
-        if !req.show_archived && !terms::wants_tombstones(&filter.terms) {
-            cond = cond.add(project_idea::Column::ArchiveTime.is_null());
-        }
-        if let Some(after) = spec.after {
-            cond = cond.add(project_idea::Column::Id.gt(after));
-        }
-        let rows = project_idea::Entity::find()
-            .filter(cond)
-            .order_by_asc(project_idea::Column::Id)
-            .limit(spec.limit + 1)
-            .all(&self.db)
-            .await?;
-        let (rows, next_page_token) = spec.finish(rows, |r| r.id);
-        Ok(Page { items: records(&self.db, rows).await?, next_page_token })
-    }
-
     /// Change a project idea: the stage moves one step forward at a time,
     /// visibility only from draft to shared, and new links are checked like
     /// on create.
@@ -390,19 +289,6 @@ impl Store {
     ) -> Result<ProjectIdea> {
         let mut w = self.begin_write(&p.actor()).await?;
         let outcome = update(&mut w, p, r, patch, etag).await;
-        content::finish(w, outcome).await
-    }
-
-    /// Archive a project idea: its owner or a coordinator. Archiving an
-    /// archived idea returns it unchanged.
-    pub async fn archive_project_idea(
-        &self,
-        p: &Principal,
-        r: ItemRef<ProjectIdeaId>,
-        etag: Option<Etag>,
-    ) -> Result<ProjectIdea> {
-        let mut w = self.begin_write(&p.actor()).await?;
-        let outcome = archive(&mut w, p, r, etag).await;
         content::finish(w, outcome).await
     }
 }
