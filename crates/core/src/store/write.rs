@@ -193,6 +193,11 @@ impl WriteTx {
     /// that has seen id N will never later find a smaller id appear; a
     /// NOTIFY sent with the id reaches the other replicas at commit. Once
     /// committed, [`Store::committed`] moves to the new id.
+    ///
+    /// Everything from that lock to the commit passes one write at a time,
+    /// so on PostgreSQL the write's remaining statements (deferred ones, the
+    /// report aggregates, the event and its NOTIFY) go in one round trip:
+    /// one statement whose writes are data-modifying `WITH` clauses.
     pub async fn commit(mut self, ev: NewEvent) -> Result<EventId> {
         let postgres = self.tx.get_database_backend() == DatabaseBackend::Postgres;
         if postgres {
@@ -216,15 +221,16 @@ impl WriteTx {
             payload: Set(payload),
             ..Default::default()
         };
-        for statement in writes {
-            self.tx.execute(statement).await?;
-        }
-        let id = event::Entity::insert(row).exec(&self.tx).await?.last_insert_id;
-        if postgres {
-            let notify = "SELECT pg_notify($1, $2)";
-            let values = [super::live::CHANNEL.into(), id.to_string().into()];
-            self.tx.execute(Statement::from_sql_and_values(DatabaseBackend::Postgres, notify, values)).await?;
-        }
+        let id = if postgres {
+            let append = chain(writes, event::Entity::insert(row).build(DatabaseBackend::Postgres));
+            let appended = self.tx.query_one(append).await?;
+            appended.ok_or_else(|| Error::Internal("the event append returned no id".into()))?.try_get("", "id")?
+        } else {
+            for statement in writes {
+                self.tx.execute(statement).await?;
+            }
+            event::Entity::insert(row).exec(&self.tx).await?.last_insert_id
+        };
         self.tx.commit().await?;
         match self.seat {
             Some(seat) => seat.join(id).await?,
@@ -242,5 +248,89 @@ impl WriteTx {
             seat.leave().await?;
         }
         Ok(item)
+    }
+}
+
+/// One PostgreSQL statement that runs `writes` (each a data-modifying
+/// `WITH` clause: they all see the same snapshot, so no two may touch the
+/// same row), then `append` (the event's insert), and returns the new
+/// event's `id` after sending it with a NOTIFY.
+fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    let mut take = |s: Statement| {
+        let shifted = renumber(&s.sql, values.len());
+        values.extend(s.values.map(|v| v.0).unwrap_or_default());
+        shifted
+    };
+    for (i, w) in writes.into_iter().enumerate() {
+        sql.push_str(&format!("w{i} AS ({}), ", take(w)));
+    }
+    let append = take(append);
+    values.push(super::live::CHANNEL.into());
+    let channel = values.len();
+    sql.push_str(&format!("e AS ({append} RETURNING id) SELECT id, pg_notify(${channel}, id::text) FROM e"));
+    Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+}
+
+/// `sql` with each placeholder `$n` shifted to `$(n + by)`. sea-query and
+/// the report's statements number their placeholders from `$1` per
+/// statement and bind every value, so a `$` followed by digits is always a
+/// placeholder (identifiers are quoted names, never `$n`).
+fn renumber(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+    }
+
+    #[test]
+    fn placeholders_shift_and_nothing_else_moves() {
+        assert_eq!(
+            renumber(r#"UPDATE "t" SET "a" = $1 WHERE "b" = $2"#, 3),
+            r#"UPDATE "t" SET "a" = $4 WHERE "b" = $5"#
+        );
+        assert_eq!(renumber("SELECT $10, $9 $", 2), "SELECT $12, $11 $");
+        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
+    }
+
+    #[test]
+    fn a_chain_binds_every_value_once_in_order() {
+        let writes = vec![
+            pg(r#"INSERT INTO "a" ("x", "y") VALUES ($1, $2)"#, vec![1i64.into(), "one".into()]),
+            pg(r#"UPDATE "b" SET "z" = $1"#, vec![2i64.into()]),
+        ];
+        let append = pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["k".into()]);
+        let chained = chain(writes, append);
+        assert_eq!(
+            chained.sql,
+            r#"WITH w0 AS (INSERT INTO "a" ("x", "y") VALUES ($1, $2)), w1 AS (UPDATE "b" SET "z" = $3), "#.to_owned()
+                + r#"e AS (INSERT INTO "events" ("kind") VALUES ($4) RETURNING id) SELECT id, pg_notify($5, id::text) FROM e"#
+        );
+        let values = chained.values.expect("values").0;
+        let expected: Vec<sea_orm::Value> =
+            vec![1i64.into(), "one".into(), 2i64.into(), "k".into(), super::super::live::CHANNEL.into()];
+        assert_eq!(values, expected);
     }
 }
