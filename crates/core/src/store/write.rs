@@ -183,7 +183,9 @@ impl WriteTx {
 
     /// Send `statement` with the event, at commit, after the statements
     /// deferred before it. For writes whose result nothing in the write
-    /// reads; a failure still fails the write.
+    /// reads; a failure still fails the write. On PostgreSQL the deferred
+    /// statements run as clauses of one statement (see [`WriteTx::commit`]),
+    /// which all see the same snapshot: no two may touch the same row.
     pub fn defer(&mut self, statement: Statement) {
         self.deferred.push(statement);
     }
@@ -273,10 +275,11 @@ fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
     Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
 }
 
-/// `sql` with each placeholder `$n` shifted to `$(n + by)`. sea-query and
-/// the report's statements number their placeholders from `$1` per
-/// statement and bind every value, so a `$` followed by digits is always a
-/// placeholder (identifiers are quoted names, never `$n`).
+/// `sql` with each placeholder `$n` shifted to `$(n + by)`. The chained
+/// statements come already rendered (sea-query's, and the report's text from
+/// `report::sql`), each numbering its placeholders from `$1`, so the chain
+/// is composed as text. Every value is bound, never inlined, so a `$`
+/// followed by digits is always a placeholder (names are quoted, never `$n`).
 fn renumber(sql: &str, by: usize) -> String {
     if by == 0 {
         return sql.to_owned();
