@@ -6,15 +6,32 @@ use peerlab_client::{Client, pb};
 use peerlab_core::auth::Role;
 use peerlab_testkit::Backend;
 
-use super::{Watch, events_until, listed, post, watch};
+use super::{Watch, events_until, listed, next, post, watch};
 use crate::municipalities::add;
-use crate::support::spawn_app;
+use crate::support::spawn_app_with;
 use crate::working_groups::network;
 
 struct Watcher {
     who: &'static str,
     client: Client,
     live: Watch,
+    /// The backlog received before the stream went live.
+    backlog: Vec<pb::Event>,
+}
+
+/// The events of `stream` up to its first heartbeat. A heartbeat is only
+/// sent once the backlog is done, so from then on the stream judges events
+/// as they come: a stream still reading the log shows what its caller may
+/// read at that time, which a join in between would change.
+async fn until_live(stream: &mut Watch) -> Vec<pb::Event> {
+    let mut events = Vec::new();
+    loop {
+        match next(stream).await {
+            Ok(pb::watch_events_response::Message::Event(e)) => events.push(e),
+            Ok(pb::watch_events_response::Message::Heartbeat(_)) => return events,
+            Err(status) => panic!("the stream ended: {status:?}"),
+        }
+    }
 }
 
 async fn join(coordinator: &Client, group: &str, m: impl std::fmt::Display) {
@@ -36,7 +53,7 @@ fn challenges(events: &[pb::Event]) -> Vec<String> {
 }
 
 async fn each_caller_receives_only_what_it_may_read(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, |c| c.server.feed_heartbeat_ms = 100).await;
     let net = network(&app).await;
     let coordinator = app.client(&app.coordinator_token()).await;
     let banja_luka = add(&coordinator, "Banja Luka", "BA").await;
@@ -52,8 +69,9 @@ async fn each_caller_receives_only_what_it_may_read(backend: Backend) {
         ("RS admin", app.token(Role::CountryAdmin, Some("RS"), None)),
     ] {
         let client = app.client(&token).await;
-        let live = watch(&client, 0, "", &[]).await;
-        watchers.push(Watcher { who, client, live });
+        let mut live = watch(&client, 0, "", &[]).await;
+        let backlog = until_live(&mut live).await;
+        watchers.push(Watcher { who, client, live, backlog });
     }
 
     let mostar = app.client(&app.staff_token("BA", net.mostar)).await;
@@ -67,8 +85,9 @@ async fn each_caller_receives_only_what_it_may_read(backend: Backend) {
 
     let all = ["shared before", "Mostar's draft", "shared after"];
     let shared = ["shared before", "shared after"];
-    for Watcher { who, client, mut live } in watchers {
-        let received = events_until(&mut live, last).await;
+    for Watcher { who, client, mut live, mut backlog } in watchers {
+        backlog.extend(events_until(&mut live, last).await);
+        let received = backlog;
         let expected: &[&str] = match who {
             "Bitola staff" | "MK observer" => &["shared after"],
             "Banja Luka staff" => &[],

@@ -125,9 +125,11 @@ impl Feed {
         let store = self.hub.store.clone();
         let WatchRequest { scope, working_group, ref kinds, .. } = self.req;
         let kinds = kinds.clone();
+        // Known committed before the next page is read (see below).
+        let mut committed = 0;
         loop {
             // Everything up to `head` is committed, so this query sees it all.
-            let head = self.hub.head();
+            let head = self.hub.head().max(committed);
             let page = store.events_after(scope, self.position, PAGE, working_group, &kinds).await;
             let page = page.map_err(|e| End::Status(to_status(e)))?;
             let full = page.len() as u64 == PAGE;
@@ -138,7 +140,16 @@ impl Feed {
             }
             if !full {
                 self.position = self.position.max(head);
-                return store.audience(scope).await.map_err(|e| End::Status(to_status(e)));
+                // Live events are judged by who the caller can see as of
+                // `position`. The audience is read after the log, so a
+                // membership change committed in between would make it
+                // newer than that: then the events up to it are read from
+                // the log first, and the audience again.
+                let audience = store.audience(scope).await.map_err(|e| End::Status(to_status(e)))?;
+                committed = store.last_event_id().await.map_err(|e| End::Status(to_status(e)))?;
+                if committed <= self.position {
+                    return Ok(audience);
+                }
             }
         }
     }
