@@ -16,11 +16,11 @@
 //! the statement runner here (sea-orm statements in, sea-orm rows out) also
 //! serves the writer ([`super::writer`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::{Value as Cell, ValueRef};
@@ -41,9 +41,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(200);
 pub(crate) struct DirectReads {
     point: Pool,
     pages: Pool,
-    /// The SQL of each statement shape, built once: writing it out was a
-    /// sixth of GetChallenge's CPU.
-    sql: RwLock<HashMap<&'static str, Arc<str>>>,
 }
 
 /// Connections handed out in turn.
@@ -88,17 +85,13 @@ impl DirectReads {
     /// more than the runtime has threads (`threads`), so that one is always
     /// free (none is held across an await); for pages as many.
     pub fn open(path: &Path, threads: usize) -> Result<Self> {
-        Ok(DirectReads {
-            point: Pool::open(path, threads + 1)?,
-            pages: Pool::open(path, threads + 1)?,
-            sql: RwLock::default(),
-        })
+        Ok(DirectReads { point: Pool::open(path, threads + 1)?, pages: Pool::open(path, threads + 1)? })
     }
 
     /// Run the statement of shape `shape` with `values` and read its first
     /// row with `read`, if there is one. `build` makes the statement, with
-    /// these values, the first time the shape is used; each shape must bind
-    /// its values in one fixed order, which that first use checks.
+    /// these values, the first time the shape is used (see [`super::shape`]:
+    /// writing the SQL out was a sixth of GetChallenge's CPU).
     pub fn query_one<R>(
         &self,
         shape: &'static str,
@@ -106,19 +99,10 @@ impl DirectReads {
         build: impl FnOnce() -> SelectStatement,
         read: impl FnOnce(&rusqlite::Row<'_>) -> Result<R>,
     ) -> Result<Option<R>> {
-        let cached = self.sql.read().unwrap_or_else(PoisonError::into_inner).get(shape).cloned();
-        let sql = match cached {
-            Some(sql) => sql,
-            None => {
-                let (sql, built) = build().build(SqliteQueryBuilder);
-                if built.0 != values {
-                    return Err(Error::Internal(format!("statement {shape} binds {built:?}, not {values:?}")));
-                }
-                let sql: Arc<str> = sql.into();
-                self.sql.write().unwrap_or_else(PoisonError::into_inner).insert(shape, sql.clone());
-                sql
-            }
-        };
+        let sql = super::shape::sql(DbBackend::Sqlite, (shape, 0), &values, || {
+            let (sql, built) = build().build(SqliteQueryBuilder);
+            (sql, built.0)
+        })?;
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
         let conn = self.point.conn();
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;

@@ -151,7 +151,7 @@ async fn create(
     };
     let id = initiative::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
     CHALLENGES.replace(&w.tx, id, &challenges).await?;
-    w.complete_claim(id);
+    w.complete_claim(id)?;
     let created = owned::reload::<Initiative>(&w.tx, InitiativeId::from_db(id)).await?;
     let ev = event("initiative.created", &created);
     Ok(Outcome::changed(created, ev))

@@ -60,6 +60,27 @@ impl Posting {
         if p.municipality().is_some_and(|m| m != owner) {
             return Err(denied(owner));
         }
+        let backend = conn.get_database_backend();
+        let (group_id, owner_id) = (group.get(), owner.get());
+        // In the order `Posting::statement` binds them: the membership
+        // EXISTS, the group's join, the owner.
+        let values = vec![1.into(), group_id.into(), owner_id.into(), group_id.into(), owner_id.into()];
+        let statement =
+            super::shape::statement(backend, ("posting", 0), values, || backend.build(&Self::statement(owner, group)))?;
+        let row = conn.query_one(statement).await?.ok_or_else(|| Error::NotFound(names::municipality(owner)))?;
+        let country: String = row.try_get_by_index(0)?;
+        let acting = p.act_for(owner, country_of(&country)?)?;
+        if flag(&row, 1)? {
+            return Err(Error::FailedPrecondition(format!("{} is archived", names::municipality(owner))));
+        }
+        let group_archived = if flag(&row, 2)? { Some(flag(&row, 3)?) } else { None };
+        Ok(Posting { acting, group, owner, group_archived, member: flag(&row, 4)? })
+    }
+
+    /// The statement [`Posting::read`] reads: the owner's country and
+    /// whether it is archived, whether the group exists and is archived,
+    /// and whether the owner is a member of it.
+    fn statement(owner: MunicipalityId, group: WorkingGroupId) -> sea_orm::sea_query::SelectStatement {
         let (m, g) = (Alias::new("m"), Alias::new("g"));
         let member = Query::select()
             .expr(Expr::val(1))
@@ -67,7 +88,7 @@ impl Posting {
             .and_where(membership::Column::WorkingGroupId.eq(group.get()))
             .and_where(membership::Column::MunicipalityId.eq(owner.get()))
             .to_owned();
-        let q = Query::select()
+        Query::select()
             .column((m.clone(), municipality::Column::Country))
             .expr(Expr::col((m.clone(), municipality::Column::ArchiveTime)).is_not_null())
             .expr(Expr::col((g.clone(), working_group::Column::Id)).is_not_null())
@@ -81,18 +102,7 @@ impl Posting {
                 Expr::col((g, working_group::Column::Id)).eq(group.get()),
             )
             .and_where(Expr::col((m, municipality::Column::Id)).eq(owner.get()))
-            .to_owned();
-        let row = conn
-            .query_one(conn.get_database_backend().build(&q))
-            .await?
-            .ok_or_else(|| Error::NotFound(names::municipality(owner)))?;
-        let country: String = row.try_get_by_index(0)?;
-        let acting = p.act_for(owner, country_of(&country)?)?;
-        if flag(&row, 1)? {
-            return Err(Error::FailedPrecondition(format!("{} is archived", names::municipality(owner))));
-        }
-        let group_archived = if flag(&row, 2)? { Some(flag(&row, 3)?) } else { None };
-        Ok(Posting { acting, group, owner, group_archived, member: flag(&row, 4)? })
+            .to_owned()
     }
 
     /// The capability to write for the owner.

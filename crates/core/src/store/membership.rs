@@ -117,7 +117,7 @@ impl Store {
             return Err(Error::AlreadyExists(name));
         }
         count_members(&w, group, 1).await?;
-        w.complete_claim(municipality.get());
+        w.complete_claim(municipality.get())?;
         let created = find(&w.tx, group, municipality)
             .await?
             .ok_or_else(|| Error::Internal("created membership is gone".into()))?;

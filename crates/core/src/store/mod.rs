@@ -21,6 +21,7 @@ mod page;
 mod project_idea;
 mod recommendation;
 mod scope;
+mod shape;
 mod terms;
 mod working_group;
 mod workshop;

@@ -131,7 +131,7 @@ impl Store {
             ..Default::default()
         };
         let id = municipality::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
-        w.complete_claim(id);
+        w.complete_claim(id)?;
         let created = load(&w.tx, MunicipalityId::from_db(id)).await?;
         w.commit(event("municipality.created", &created)).await?;
         Ok(created)

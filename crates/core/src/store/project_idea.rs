@@ -204,7 +204,7 @@ async fn create(
     CHALLENGES.replace(&w.tx, id, &challenges).await?;
     INITIATIVES.replace(&w.tx, id, &initiatives).await?;
     PARTNERS.replace(&w.tx, id, &partners).await?;
-    w.complete_claim(id);
+    w.complete_claim(id)?;
     let created = owned::reload::<ProjectIdea>(&w.tx, ProjectIdeaId::from_db(id)).await?;
     let ev = event("project_idea.created", &created);
     Ok(Outcome::changed(created, ev))

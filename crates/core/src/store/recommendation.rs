@@ -260,7 +260,7 @@ async fn create(
         ..Default::default()
     };
     let id = recommendation::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
-    w.complete_claim(id);
+    w.complete_claim(id)?;
     let created = reload(&w.tx, RecommendationId::from_db(id)).await?;
     let ev = event("recommendation.created", &created);
     Ok(Outcome::changed(created, ev))

@@ -208,7 +208,7 @@ impl Store {
             ..Default::default()
         };
         let id = working_group::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
-        w.complete_claim(id);
+        w.complete_claim(id)?;
         let created = record(group_row(&w.tx, WorkingGroupId::from_db(id)).await?)?;
         w.commit(event("working_group.created", &created)).await?;
         Ok(created)

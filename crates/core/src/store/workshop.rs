@@ -210,7 +210,7 @@ impl Store {
         };
         let id = workshop::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
         set_attendees(&w.tx, id, &attendees).await?;
-        w.complete_claim(id);
+        w.complete_claim(id)?;
         let created = load(&w.tx, group, WorkshopId::from_db(id)).await?;
         w.commit(event("workshop.created", &created)).await?;
         Ok(created)

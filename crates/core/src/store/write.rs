@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use super::batch::Seat;
 use super::entity::{event, request_id};
+use super::shape;
 use super::writer::Savepoint;
 use super::{Either, Store};
 use crate::domain::*;
@@ -138,21 +139,33 @@ impl WriteTx {
     pub async fn claim(&mut self, request_id: Option<&RequestId>, method: &str, fingerprint: &str) -> Result<Claim> {
         let Some(RequestId(rid)) = request_id else { return Ok(Claim::Fresh) };
         let digest = hex::encode(Sha256::digest(format!("{method}\u{0}{fingerprint}")));
-        let row = request_id::ActiveModel {
-            scope: Set(self.actor.clone()),
-            request_id: Set(rid.clone()),
-            method: Set(method.to_owned()),
-            fingerprint: Set(digest.clone()),
-            resource: Set(String::new()),
-            create_time: Set(self.now),
-        };
-        let inserted = request_id::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId]).do_nothing().to_owned(),
-            )
-            .exec_without_returning(&self.tx)
-            .await?;
-        if inserted == 1 {
+        let backend = self.tx.get_database_backend();
+        let values = vec![
+            self.actor.as_str().into(),
+            rid.as_str().into(),
+            method.into(),
+            digest.as_str().into(),
+            "".into(),
+            self.now.into(),
+        ];
+        let insert = shape::statement(backend, ("claim", 0), values, || {
+            let row = request_id::ActiveModel {
+                scope: Set(self.actor.clone()),
+                request_id: Set(rid.clone()),
+                method: Set(method.to_owned()),
+                fingerprint: Set(digest.clone()),
+                resource: Set(String::new()),
+                create_time: Set(self.now),
+            };
+            request_id::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .build(backend)
+        })?;
+        if self.tx.execute(insert).await?.rows_affected() == 1 {
             self.claim = Some((rid.clone(), String::new()));
             return Ok(Claim::Fresh);
         }
@@ -172,13 +185,19 @@ impl WriteTx {
 
     /// Record what the claimed request created (with the event: the claim
     /// row was written by this transaction, so nothing can have removed it).
-    pub fn complete_claim(&mut self, resource_id: i64) {
-        let Some((rid, _)) = self.claim.take() else { return };
-        let update = request_id::Entity::update_many()
-            .col_expr(request_id::Column::Resource, Expr::value(resource_id.to_string()))
-            .filter(request_id::Column::Scope.eq(self.actor.as_str()))
-            .filter(request_id::Column::RequestId.eq(rid.as_str()));
-        self.defer(update.build(self.tx.get_database_backend()));
+    pub fn complete_claim(&mut self, resource_id: i64) -> Result<()> {
+        let Some((rid, _)) = self.claim.take() else { return Ok(()) };
+        let backend = self.tx.get_database_backend();
+        let values = vec![resource_id.to_string().into(), self.actor.as_str().into(), rid.as_str().into()];
+        let update = shape::statement(backend, ("claim/complete", 0), values, || {
+            request_id::Entity::update_many()
+                .col_expr(request_id::Column::Resource, Expr::value(resource_id.to_string()))
+                .filter(request_id::Column::Scope.eq(self.actor.as_str()))
+                .filter(request_id::Column::RequestId.eq(rid.as_str()))
+                .build(backend)
+        })?;
+        self.defer(update);
+        Ok(())
     }
 
     /// Send `statement` with the event, at commit, after the statements
@@ -211,27 +230,46 @@ impl WriteTx {
         crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
         let payload =
             serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
-        let row = event::ActiveModel {
-            kind: Set(ev.kind.to_owned()),
-            resource: Set(ev.resource),
-            working_group_id: Set(ev.working_group.map(WorkingGroupId::get)),
-            country: Set(ev.country.map(|c| c.as_str().to_owned())),
-            municipality_id: Set(ev.municipality.map(MunicipalityId::get)),
-            visibility: Set(ev.visibility.map(|v| v.as_str().to_owned())),
-            actor: Set(self.actor.clone()),
-            create_time: Set(self.now),
-            payload: Set(payload),
-            ..Default::default()
-        };
+        let backend = self.tx.get_database_backend();
+        let (group, municipality) =
+            (ev.working_group.map(WorkingGroupId::get), ev.municipality.map(MunicipalityId::get));
+        let country = ev.country.map(|c| c.as_str().to_owned());
+        let visibility = ev.visibility.map(|v| v.as_str().to_owned());
+        let values = vec![
+            ev.kind.into(),
+            ev.resource.as_str().into(),
+            group.into(),
+            country.clone().into(),
+            municipality.into(),
+            visibility.clone().into(),
+            self.actor.as_str().into(),
+            self.now.into(),
+            payload.as_str().into(),
+        ];
+        let append = shape::statement(backend, ("event", 0), values, || {
+            let row = event::ActiveModel {
+                kind: Set(ev.kind.to_owned()),
+                resource: Set(ev.resource.clone()),
+                working_group_id: Set(group),
+                country: Set(country),
+                municipality_id: Set(municipality),
+                visibility: Set(visibility),
+                actor: Set(self.actor.clone()),
+                create_time: Set(self.now),
+                payload: Set(payload.clone()),
+                ..Default::default()
+            };
+            event::Entity::insert(row).build(backend)
+        })?;
         let id = if postgres {
-            let append = chain(writes, event::Entity::insert(row).build(DatabaseBackend::Postgres));
-            let appended = self.tx.query_one(append).await?;
+            let appended = self.tx.query_one(chain(writes, append)).await?;
             appended.ok_or_else(|| Error::Internal("the event append returned no id".into()))?.try_get("", "id")?
         } else {
             for statement in writes {
                 self.tx.execute(statement).await?;
             }
-            event::Entity::insert(row).exec(&self.tx).await?.last_insert_id
+            let id = self.tx.execute(append).await?.last_insert_id();
+            i64::try_from(id).map_err(|_| Error::Internal(format!("event id {id} out of range")))?
         };
         self.tx.commit().await?;
         match self.seat {

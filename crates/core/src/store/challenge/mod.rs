@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::entity::{challenge, challenge_theme};
 use super::write::{self, Claim, NewEvent, RequestId};
-use super::{Store, lookup};
+use super::{Store, lookup, shape};
 use crate::auth::Principal;
 use crate::domain::*;
 use crate::model::*;
@@ -16,20 +16,24 @@ use crate::{Error, Result};
 use read::load;
 
 /// The statement that gives challenge `id` its `themes`, if it has any.
-fn insert_themes(backend: DatabaseBackend, id: i64, themes: &[Theme]) -> Option<Statement> {
+fn insert_themes(backend: DatabaseBackend, id: i64, themes: &[Theme]) -> Result<Option<Statement>> {
     if themes.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let rows = themes
-        .iter()
-        .map(|t| challenge_theme::ActiveModel { challenge_id: Set(id), theme: Set(t.as_str().to_owned()) });
-    Some(challenge_theme::Entity::insert_many(rows).build(backend))
+    let values = themes.iter().flat_map(|t| [id.into(), t.as_str().into()]).collect();
+    let insert = shape::statement(backend, ("challenge_themes", themes.len()), values, || {
+        let rows = themes
+            .iter()
+            .map(|t| challenge_theme::ActiveModel { challenge_id: Set(id), theme: Set(t.as_str().to_owned()) });
+        challenge_theme::Entity::insert_many(rows).build(backend)
+    })?;
+    Ok(Some(insert))
 }
 
 /// Replace challenge `id`'s themes with `themes`.
 async fn set_themes(conn: &impl ConnectionTrait, id: i64, themes: &[Theme]) -> Result<()> {
     challenge_theme::Entity::delete_many().filter(challenge_theme::Column::ChallengeId.eq(id)).exec(conn).await?;
-    if let Some(insert) = insert_themes(conn.get_database_backend(), id, themes) {
+    if let Some(insert) = insert_themes(conn.get_database_backend(), id, themes)? {
         conn.execute(insert).await?;
     }
     Ok(())
@@ -63,26 +67,49 @@ impl Store {
             return w.unchanged(replayed.ok_or_else(|| Error::Internal("replayed challenge is gone".into()))?).await;
         }
         posting.check_group("challenge.working_group")?;
-        let row = challenge::ActiveModel {
-            working_group_id: Set(input.working_group.get()),
-            municipality_id: Set(parent.get()),
-            country: Set(posting.acting().country().as_str().to_owned()),
-            title: Set(input.title.as_str().to_owned()),
-            description: Set(input.description.as_str().to_owned()),
-            visibility: Set(input.visibility.as_str().to_owned()),
-            status: Set(ChallengeStatus::Open.as_str().to_owned()),
-            version: Set(1),
-            create_time: Set(w.now),
-            update_time: Set(w.now),
-            archive_time: Set(None),
-            ..Default::default()
-        };
-        let id = challenge::Entity::insert(row).exec(&w.tx).await?.last_insert_id;
+        let backend = w.tx.get_database_backend();
+        let country = posting.acting().country().as_str().to_owned();
+        let (group, status) = (input.working_group.get(), ChallengeStatus::Open.as_str());
+        let values = vec![
+            group.into(),
+            parent.get().into(),
+            country.as_str().into(),
+            input.title.as_str().into(),
+            input.description.as_str().into(),
+            input.visibility.as_str().into(),
+            status.into(),
+            1_i64.into(),
+            w.now.into(),
+            w.now.into(),
+            Option::<i64>::None.into(),
+        ];
+        let insert = shape::statement(backend, ("challenge", 0), values, || {
+            let row = challenge::ActiveModel {
+                working_group_id: Set(group),
+                municipality_id: Set(parent.get()),
+                country: Set(country.clone()),
+                title: Set(input.title.as_str().to_owned()),
+                description: Set(input.description.as_str().to_owned()),
+                visibility: Set(input.visibility.as_str().to_owned()),
+                status: Set(status.to_owned()),
+                version: Set(1),
+                create_time: Set(w.now),
+                update_time: Set(w.now),
+                archive_time: Set(None),
+                ..Default::default()
+            };
+            let mut q = challenge::Entity::insert(row).into_query();
+            q.returning_col(challenge::Column::Id);
+            backend.build(&q)
+        })?;
+        let inserted = w.tx.query_one(insert).await?;
+        let id: i64 =
+            inserted.ok_or_else(|| Error::Internal("the challenge insert returned no id".into()))?.try_get("", "id")?;
         // A new challenge has no themes to remove; they are sent with the event.
-        if let Some(insert) = insert_themes(w.tx.get_database_backend(), id, &input.themes) {
+        if let Some(insert) = insert_themes(backend, id, &input.themes)? {
             w.defer(insert);
         }
-        w.complete_claim(id);
+        w.complete_claim(id)?;
         // What was inserted, as a read would return it (themes sorted as
         // reads sort them), without reading it back.
         let mut themes: Vec<String> = input.themes.iter().map(|t| t.as_str().to_owned()).collect();
