@@ -12,7 +12,6 @@
 
 mod data;
 mod load;
-mod proc;
 mod s1;
 mod s2;
 mod s3;
@@ -29,6 +28,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use peerlab_bench::proc;
 use serde::Serialize;
 
 use crate::data::Db;

@@ -49,11 +49,11 @@ impl Writer {
             SqliteDurability::Extra => "EXTRA",
             SqliteDurability::Normal => "NORMAL",
         };
-        // Statement journals (a savepoint's undo log) in memory: on disk
-        // each is a file created, written and unlinked per write.
+        // A savepoint's undo log (its statement journal) stays in memory up
+        // to SQLite's spill size, raised for this workspace in
+        // `.cargo/config.toml` so that a write's never reaches a temp file.
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
         ))
         .map_err(|e| failed(e, DbErr::Conn))?;
         // Every statement shape of every write stays prepared.
