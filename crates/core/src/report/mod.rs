@@ -33,7 +33,7 @@ mod sql;
 mod statements;
 
 pub use model::*;
-pub(crate) use record::record;
+pub(crate) use record::{Counters, record};
 
 use sea_orm::ConnectionTrait;
 

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 use super::cells::Metric;
 use super::histogram;
@@ -71,26 +71,27 @@ fn contribute(s: &Snapshot, sign: i64, d: &mut Delta) {
 }
 
 /// The changes to the aggregates for a write whose event is about to be
-/// appended (`resource` as named in events, `after` its snapshot), added to
-/// `writes` for the write to send with its event.
+/// appended (`resource` as named in events, `after` its snapshot).
 ///
 /// At most one statement is sent here, reading all it needs (none for a
-/// create of anything but a recommendation); at most three are added: the
-/// challenge's row of `report_challenges` when it changed, and one
-/// multi-row upsert each into `report_counts` and `report_totals`.
+/// create of anything but a recommendation), and at most one is added to
+/// `writes`: the challenge's row of `report_challenges` when it changed. The
+/// counters' changes are returned, for the write to send with its event
+/// ([`Counters::statements`]) or, on SQLite, to add to its group-commit
+/// batch, which sends the sum of its writes' changes once before its commit.
 pub(crate) async fn record(
     tx: &impl ConnectionTrait,
     resource: &str,
     after: &Snapshot,
     writes: &mut Vec<Statement>,
-) -> Result<()> {
+) -> Result<Counters> {
     let meta = match after {
         Snapshot::Municipality(m) => &m.meta,
         Snapshot::Challenge(c) => &c.meta,
         Snapshot::Initiative(i) => &i.meta,
         Snapshot::ProjectIdea(p) => &p.meta,
         Snapshot::Recommendation(r) => &r.meta,
-        Snapshot::WorkingGroup(_) | Snapshot::Membership(_) | Snapshot::Workshop(_) => return Ok(()),
+        Snapshot::WorkingGroup(_) | Snapshot::Membership(_) | Snapshot::Workshop(_) => return Ok(Counters::default()),
     };
     // Version 1 is the write that created the resource: it has no earlier
     // snapshot, and no recommendation can point at a challenge created in
@@ -118,13 +119,13 @@ pub(crate) async fn record(
         Snapshot::Challenge(c) => (c.id.get(), ChallengeRow::of(c)),
         Snapshot::Recommendation(r) => match r.target {
             Target::Challenge(t) => (t.id.get(), before.row.clone()),
-            _ => return apply(tx, delta, writes),
+            _ => return Ok(Counters(delta)),
         },
-        _ => return apply(tx, delta, writes),
+        _ => return Ok(Counters(delta)),
     };
     let new = new.map(|n| ChallengeRow { first: before.first, ..n });
     challenge_row(tx, id, before.row, new, &mut delta, writes);
-    apply(tx, delta, writes)
+    Ok(Counters(delta))
 }
 
 /// What a write's changes are derived from, as stored before it.
@@ -255,48 +256,65 @@ fn challenge_row(
     }
 }
 
-/// Add the non-zero changes to the daily counters and to the all-time
-/// totals: one multi-row upsert each.
-fn apply(tx: &impl ConnectionTrait, delta: Delta, writes: &mut Vec<Statement>) -> Result<()> {
-    let backend = tx.get_database_backend();
-    let mut totals: BTreeMap<(i64, String, Metric, String), i64> = BTreeMap::new();
-    let mut daily = Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, n) VALUES ");
-    let mut any = false;
-    for ((g, c, m, k, day), n) in delta.into_iter().filter(|(_, n)| *n != 0) {
-        *totals.entry((g, c.clone(), m, k.clone())).or_default() += n;
-        if !m.daily() {
-            continue;
+/// Changes to the daily counters (`report_counts`) and the all-time totals
+/// (`report_totals`) of one or more writes.
+#[derive(Debug, Default)]
+pub(crate) struct Counters(Delta);
+
+impl Counters {
+    /// Add `other`'s changes to these.
+    pub fn merge(&mut self, other: Counters) {
+        for (key, n) in other.0 {
+            *self.0.entry(key).or_default() += n;
         }
-        daily = daily
-            .bind(if any { ", (?" } else { "(?" }, g)
-            .bind(", ?", c)
-            .bind(", ?", m.as_str())
-            .bind(", ?", k)
-            .bind(", ?", day)
-            .bind(", ?)", n);
-        any = true;
     }
-    if any {
-        let daily = daily
-            .push(" ON CONFLICT (working_group_id, country, metric, key, day)")
-            .push(" DO UPDATE SET n = report_counts.n + excluded.n");
-        writes.push(daily.statement(backend));
+
+    /// The statements that apply the non-zero changes: one multi-row upsert
+    /// each into the daily counters and the all-time totals (none when
+    /// nothing changed). Neither reads anything a write reads, so they may
+    /// run at any point of the transaction.
+    pub fn statements(self, backend: DatabaseBackend) -> Vec<Statement> {
+        let mut writes = Vec::new();
+        let mut totals: BTreeMap<(i64, String, Metric, String), i64> = BTreeMap::new();
+        let mut daily = Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, n) VALUES ");
+        let mut any = false;
+        for ((g, c, m, k, day), n) in self.0.into_iter().filter(|(_, n)| *n != 0) {
+            *totals.entry((g, c.clone(), m, k.clone())).or_default() += n;
+            if !m.daily() {
+                continue;
+            }
+            daily = daily
+                .bind(if any { ", (?" } else { "(?" }, g)
+                .bind(", ?", c)
+                .bind(", ?", m.as_str())
+                .bind(", ?", k)
+                .bind(", ?", day)
+                .bind(", ?)", n);
+            any = true;
+        }
+        if any {
+            let daily = daily
+                .push(" ON CONFLICT (working_group_id, country, metric, key, day)")
+                .push(" DO UPDATE SET n = report_counts.n + excluded.n");
+            writes.push(daily.statement(backend));
+        }
+        let totals: Vec<_> = totals.into_iter().filter(|(_, n)| *n != 0).collect();
+        if totals.is_empty() {
+            return writes;
+        }
+        let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, n) VALUES ");
+        for (i, ((g, c, m, k), n)) in totals.into_iter().enumerate() {
+            all = all
+                .bind(if i > 0 { ", (?" } else { "(?" }, g)
+                .bind(", ?", c)
+                .bind(", ?", m.as_str())
+                .bind(", ?", k)
+                .bind(", ?)", n);
+        }
+        let all = all.push(
+            " ON CONFLICT (working_group_id, country, metric, key) DO UPDATE SET n = report_totals.n + excluded.n",
+        );
+        writes.push(all.statement(backend));
+        writes
     }
-    let totals: Vec<_> = totals.into_iter().filter(|(_, n)| *n != 0).collect();
-    if totals.is_empty() {
-        return Ok(());
-    }
-    let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, n) VALUES ");
-    for (i, ((g, c, m, k), n)) in totals.into_iter().enumerate() {
-        all = all
-            .bind(if i > 0 { ", (?" } else { "(?" }, g)
-            .bind(", ?", c)
-            .bind(", ?", m.as_str())
-            .bind(", ?", k)
-            .bind(", ?)", n);
-    }
-    let all = all
-        .push(" ON CONFLICT (working_group_id, country, metric, key) DO UPDATE SET n = report_totals.n + excluded.n");
-    writes.push(all.statement(backend));
-    Ok(())
 }

@@ -9,7 +9,10 @@
 //! already waiting when a batch got its first member runs before the commit
 //! and shares it: one `COMMIT` (one WAL fsync with `synchronous = FULL`) for
 //! as many writes as were in flight. No timer: a lone write commits as soon as
-//! it is done. The batch's transaction is on the rusqlite writer
+//! it is done. The writes' changes to the report counters (the same few
+//! rows for every write of a kind) are summed in the batch and sent once,
+//! just before its `COMMIT`, in the same transaction: each write sends two
+//! upserts fewer, and the batch changes each counter row once. The batch's transaction is on the rusqlite writer
 //! ([`super::writer`]), so a write's statements run on its own thread and
 //! only the `COMMIT` waits on a blocking one.
 //!
@@ -24,6 +27,7 @@ use sea_orm::{DbErr, RuntimeErr};
 use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot, watch};
 
 use super::writer::{Savepoint, Writer};
+use crate::report::Counters;
 use crate::{Error, Result};
 
 /// The open batch: whether a transaction is open and who waits for its commit.
@@ -32,6 +36,9 @@ pub(crate) struct Batch {
     open: bool,
     waiting: Vec<oneshot::Sender<Outcome>>,
     last_event: Option<i64>,
+    /// The report counters' changes of the writes in the batch, summed:
+    /// they touch the same few rows, so the batch sends them once.
+    counters: Counters,
 }
 
 /// How a batch's commit ended, for each write in it.
@@ -99,10 +106,12 @@ impl GroupCommit {
 }
 
 impl Seat {
-    /// The write's savepoint was released with event `id`: wait until the
-    /// batch carrying it is committed.
-    pub async fn join(mut self, event: i64) -> Result<()> {
+    /// The write's savepoint was released with event `id` and changes to
+    /// the report `counters`: wait until the batch carrying them is
+    /// committed.
+    pub async fn join(mut self, event: i64, counters: Counters) -> Result<()> {
         self.batch.last_event = Some(event);
+        self.batch.counters.merge(counters);
         self.wait().await
     }
 
@@ -135,13 +144,14 @@ impl Batch {
         }
         let waiting = mem::take(&mut self.waiting);
         let last = self.last_event.take();
+        let counters = mem::take(&mut self.counters);
         if waiting.is_empty() {
             if let Err(e) = writer.run("ROLLBACK") {
                 tracing::warn!(error = %e, "closing an empty write batch");
             }
             return;
         }
-        let outcome = match writer.commit().await {
+        let outcome = match commit_with(writer, counters).await {
             Ok(()) => {
                 tracing::trace!(writes = waiting.len(), "write batch committed");
                 if let Some(id) = last {
@@ -164,4 +174,18 @@ impl Batch {
             let _ = w.send(outcome.clone());
         }
     }
+}
+
+/// Send the batch's summed `counters` changes, then commit; if they fail,
+/// the batch is rolled back whole, as when its commit fails.
+async fn commit_with(writer: &Writer, counters: Counters) -> std::result::Result<(), DbErr> {
+    for statement in counters.statements(sea_orm::DbBackend::Sqlite) {
+        if let Err(e) = writer.execute(statement) {
+            if let Err(undo) = writer.run("ROLLBACK") {
+                tracing::error!(error = %undo, "rolling back a write batch");
+            }
+            return Err(e);
+        }
+    }
+    writer.commit().await
 }

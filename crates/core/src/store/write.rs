@@ -18,6 +18,7 @@ use super::writer::Savepoint;
 use super::{Either, Store};
 use crate::domain::*;
 use crate::model::{Snapshot, Timestamp};
+use crate::report::Counters;
 use crate::{Error, Result};
 
 /// A checked idempotency key: 1 to 64 printable ASCII characters.
@@ -227,7 +228,16 @@ impl WriteTx {
                 .await?;
         }
         let mut writes = std::mem::take(&mut self.deferred);
-        crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
+        let counters = crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
+        // On SQLite the counters go with the batch: its writes' changes to
+        // the same few rows are summed and sent once, before its commit.
+        let counters = match self.seat {
+            Some(_) => counters,
+            None => {
+                writes.extend(counters.statements(self.tx.get_database_backend()));
+                Counters::default()
+            }
+        };
         let payload =
             serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
         let backend = self.tx.get_database_backend();
@@ -273,7 +283,7 @@ impl WriteTx {
         };
         self.tx.commit().await?;
         match self.seat {
-            Some(seat) => seat.join(id).await?,
+            Some(seat) => seat.join(id, counters).await?,
             None => super::live::bump(&self.committed, id),
         }
         Ok(EventId::from_db(id))

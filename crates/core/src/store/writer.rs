@@ -75,6 +75,12 @@ impl Writer {
         prepared.execute([]).map(drop).map_err(|e| failed(e, DbErr::Exec))
     }
 
+    /// Run `statement` in the open transaction, outside any write's
+    /// savepoint (the batch's own statements).
+    pub fn execute(&self, statement: Statement) -> Result<(), DbErr> {
+        execute(&self.lock(), statement).map(drop)
+    }
+
     /// Undo the open savepoint's changes and end it.
     fn roll_back_savepoint(&self) -> Result<(), DbErr> {
         self.run("ROLLBACK TO write")?;

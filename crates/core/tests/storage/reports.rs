@@ -16,7 +16,7 @@ use peerlab_core::report::*;
 use peerlab_core::store::Store;
 use peerlab_migrations::{Migrator, MigratorTrait};
 use peerlab_testkit::{Backend, TestDb, cc, coordinator, country_admin, observer, staff};
-use random::{Net, Rng};
+use random::{Net, Rng, THEMES};
 use small::small_network;
 
 /// Assert that the maintained report equals the recomputed one.
@@ -235,10 +235,72 @@ async fn reports_are_for_coordinators_and_their_country(backend: Backend) {
     assert!(matches!(Period::new(Some(now), Some(now)), Err(Error::InvalidInput { .. })));
 }
 
+/// Writes in flight together (on SQLite they share one group-commit batch,
+/// which sums their counter changes and sends them once) leave the same
+/// aggregates as writes one at a time; writes that fail in the same batch
+/// count for nothing.
+async fn concurrent_writes_keep_the_aggregates(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let mut rng = Rng::new(23);
+    let mut net = random::build(s, &mut rng, 40).await;
+    let before = agree(s, None, Period::all()).await;
+    let (g, members) = net.groups[0].clone();
+    let outside = NewMunicipality { display_name: random::t("Outside town"), country: members[0].1 };
+    let outsider = s.create_municipality(&coordinator(), outside, None).await.expect("municipality");
+    let burst = (0..48).map(|i| {
+        let (m, c) = members[i % members.len()];
+        let themes: Vec<String> = [THEMES[i % 6], THEMES[(i / 6 + 1) % 6]].iter().map(|t| t.to_string()).collect();
+        async move {
+            let who = random::as_staff(m, c);
+            let input = NewChallenge {
+                working_group: g,
+                title: random::t("Burst"),
+                description: random::d(),
+                themes: Theme::parse_list("themes", &themes).expect("themes"),
+                visibility: Visibility::Shared,
+            };
+            let created = s.create_challenge(&who, m, input, None).await.expect("create");
+            let r = ItemRef { municipality: m, id: created.id };
+            match i % 4 {
+                0 => s.archive_challenge(&who, r, None).await.expect("archive"),
+                1 => {
+                    let patch = ChallengePatch { status: Some(ChallengeStatus::Addressed), ..Default::default() };
+                    s.update_challenge(&who, r, patch, None).await.expect("address")
+                }
+                _ => created,
+            }
+        }
+    });
+    // Posts into a group the municipality is not in: refused mid-batch.
+    let refused = (0..4).map(|_| async {
+        let (m, c) = (outsider.id, outsider.country);
+        let input = NewChallenge {
+            working_group: g,
+            title: random::t("Refused"),
+            description: random::d(),
+            themes: Theme::parse_list("themes", &[THEMES[0].to_string()]).expect("themes"),
+            visibility: Visibility::Shared,
+        };
+        s.create_challenge(&random::as_staff(m, c), m, input, None).await
+    });
+    let (written, refused) =
+        futures::future::join(futures::future::join_all(burst), futures::future::join_all(refused)).await;
+    assert!(refused.iter().all(|r| matches!(r, Err(Error::InvalidInput { .. }))), "{refused:?}");
+    net.challenges.extend(written);
+    let after = all_agree(s, &net, &mut rng).await;
+    assert_eq!(after.totals.challenges, before.totals.challenges + 36, "48 created, 12 archived");
+    let status = |r: &NetworkReport, s: &str| r.countries.iter().map(|m| m.challenges_by_status[s]).sum::<i64>();
+    for (state, n) in [("archived", 12), ("addressed", 12), ("open", 24)] {
+        assert_eq!(status(&after, state), status(&before, state) + n, "{state}");
+    }
+}
+
 peerlab_testkit::on_both_backends!(
     aggregates_equal_a_recomputation,
     country_reports_are_the_network_row_and_the_rest,
     the_migration_backfills_the_aggregates,
     a_small_network_reads_as_worked_out_by_hand,
     reports_are_for_coordinators_and_their_country,
+    concurrent_writes_keep_the_aggregates,
 );
