@@ -9,12 +9,14 @@
 //! already waiting when a batch got its first member runs before the commit
 //! and shares it: one `COMMIT` (one WAL fsync with `synchronous = FULL`) for
 //! as many writes as were in flight. No timer: a lone write commits as soon as
-//! it is done. The writes' changes to the report counters (the same few
-//! rows for every write of a kind) are summed in the batch and sent once,
-//! just before its `COMMIT`, in the same transaction: each write sends two
-//! upserts fewer, and the batch changes each counter row once. The batch's transaction is on the rusqlite writer
+//! it is done. The batch's transaction is on the rusqlite writer
 //! ([`super::writer`]), so a write's statements run on its own thread and
 //! only the `COMMIT` waits on a blocking one.
+//!
+//! The writes' changes to the report counters (the same few rows for every
+//! write of a kind) are summed in the batch and sent once, just before its
+//! `COMMIT`, in the same transaction: each write sends two upserts fewer,
+//! and the batch changes each counter row once.
 //!
 //! PostgreSQL does not use this: concurrent transactions there already share
 //! WAL flushes, and serialising replicas' write bodies behind one lock would
