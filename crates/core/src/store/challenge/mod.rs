@@ -99,12 +99,20 @@ impl Store {
                 ..Default::default()
             };
             let mut q = challenge::Entity::insert(row).into_query();
-            q.returning_col(challenge::Column::Id);
+            if backend == DatabaseBackend::Postgres {
+                q.returning_col(challenge::Column::Id);
+            }
             backend.build(&q)
         })?;
-        let inserted = w.tx.query_one(insert).await?;
-        let id: i64 =
-            inserted.ok_or_else(|| Error::Internal("the challenge insert returned no id".into()))?.try_get("", "id")?;
+        // SQLite gives the new row id with the insert itself; `RETURNING`
+        // would route it through a result set.
+        let id: i64 = if backend == DatabaseBackend::Postgres {
+            let inserted = w.tx.query_one(insert).await?;
+            inserted.ok_or_else(|| Error::Internal("the challenge insert returned no id".into()))?.try_get("", "id")?
+        } else {
+            let id = w.tx.execute(insert).await?.last_insert_id();
+            i64::try_from(id).map_err(|_| Error::Internal(format!("challenge id {id} out of range")))?
+        };
         // A new challenge has no themes to remove; they are sent with the event.
         if let Some(insert) = insert_themes(backend, id, &input.themes)? {
             w.defer(insert);
