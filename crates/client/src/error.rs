@@ -24,7 +24,7 @@ pub enum Error {
     Transport(#[from] tonic::transport::Error),
     /// The server answered with a non-OK status.
     #[error("{}: {}", code_name(.0.code()), .0.message())]
-    Status(#[from] tonic::Status),
+    Status(tonic::Status),
     /// The request could not be built (e.g. a token that is not valid header text).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -32,6 +32,34 @@ pub enum Error {
     /// token that does not advance).
     #[error("invalid response: {0}")]
     InvalidResponse(String),
+}
+
+impl From<tonic::Status> for Error {
+    /// A call the server refused unprocessed while shutting down (its
+    /// stream above the last one a graceful HTTP/2 `GOAWAY` lets finish)
+    /// is `UNAVAILABLE`, as the gRPC HTTP/2 protocol says: nothing of it
+    /// ran, so it may be tried again. tonic reports it as `INTERNAL`, the
+    /// code of a `NO_ERROR` stream reset.
+    fn from(status: tonic::Status) -> Self {
+        if status.code() == Code::Internal && refused_by_go_away(&status) {
+            let message = format!("the server is shutting down and did not process the call ({})", status.message());
+            return Error::Status(tonic::Status::unavailable(message));
+        }
+        Error::Status(status)
+    }
+}
+
+/// Whether `status` comes from a graceful `GOAWAY` of the server's that
+/// left this call's stream unprocessed.
+fn refused_by_go_away(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2.is_go_away() && h2.is_remote() && h2.reason() == Some(h2::Reason::NO_ERROR);
+        }
+        source = e.source();
+    }
+    false
 }
 
 impl Error {
