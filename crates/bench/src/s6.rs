@@ -61,8 +61,9 @@ enum Title {
     Event { seq: usize, sent: i64 },
 }
 
-fn parse_title(title: &str, run: usize) -> Option<Title> {
-    let rest = title.strip_prefix(&format!("feed {run} "))?;
+/// `prefix` is `"feed {run} "`, made once per subscriber rather than per event.
+fn parse_title(title: &str, prefix: &str) -> Option<Title> {
+    let rest = title.strip_prefix(prefix)?;
     if rest == "marker" {
         return Some(Title::Marker);
     }
@@ -72,6 +73,7 @@ fn parse_title(title: &str, run: usize) -> Option<Title> {
 
 async fn subscribe(client: Client, request: pb::WatchEventsRequest, run: usize, seen: Arc<Mutex<Seen>>) {
     let mut feed = std::pin::pin!(client.watch(request));
+    let prefix = format!("feed {run} ");
     while let Some(item) = feed.next().await {
         let event = match item {
             Ok(event) => event,
@@ -87,7 +89,7 @@ async fn subscribe(client: Client, request: pb::WatchEventsRequest, run: usize, 
         }
         s.last_id = s.last_id.max(event.id);
         let Some(pb::event::Snapshot::ChallengeSnapshot(c)) = &event.snapshot else { continue };
-        match parse_title(&c.title, run) {
+        match parse_title(&c.title, &prefix) {
             Some(Title::Marker) => s.ready = true,
             Some(Title::Event { seq, sent }) => {
                 if let Some(n) = s.receipts.get_mut(seq) {
