@@ -11,7 +11,6 @@ use peerlab_proto::v1::challenge_service_server::{ChallengeService, ChallengeSer
 use peerlab_service::config::ServerConfig;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 /// Title of the challenge S1 reads (from peerlab and, canned, from the echo).
@@ -87,12 +86,13 @@ impl ChallengeService for EchoChallenges {
 }
 
 /// Serve the echo on `listener` with the transport settings `peerlab serve`
-/// uses for `config` (see `peerlab_service::startup`), until the process ends.
+/// uses for `config` (see `peerlab_service::startup`), and its connections
+/// (`peerlab_service::transport`: with no feed stream open they write
+/// directly, as a plain socket does), until the process ends.
 pub async fn serve(listener: TcpListener, config: &ServerConfig) -> anyhow::Result<()> {
     let max = config.max_message_bytes;
     let service =
         ChallengeServiceServer::new(EchoChallenges).max_decoding_message_size(max).max_encoding_message_size(max);
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     Server::builder()
         .accept_http1(true)
         .timeout(Duration::from_millis(config.request_timeout_ms))
@@ -100,7 +100,7 @@ pub async fn serve(listener: TcpListener, config: &ServerConfig) -> anyhow::Resu
         .load_shed(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(service)
-        .serve_with_incoming(incoming)
+        .serve_with_incoming(peerlab_service::transport::incoming(listener))
         .await?;
     Ok(())
 }

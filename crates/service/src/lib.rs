@@ -15,6 +15,7 @@ pub mod names;
 pub mod startup;
 pub mod status;
 pub mod trace;
+pub mod transport;
 
 pub use startup::{Application, SERVICES, Shutdown};
 pub mod demo;

@@ -21,7 +21,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -35,7 +34,7 @@ use crate::auth::Verifier;
 use crate::config::Config;
 use crate::edge::Edge;
 use crate::feed::{FeedSettings, Hub};
-use crate::trace;
+use crate::{trace, transport};
 
 /// Every peerlab service name, for health and for tests.
 pub const SERVICES: &[&str] = &[
@@ -178,10 +177,7 @@ impl Application {
             .add_service(guarded!(FeedServiceServer, FeedApi(shared.clone(), hub)));
 
         tracing::info!(%addr, "peerlab is serving");
-        // Without TCP_NODELAY, Nagle's algorithm meets the client's delayed
-        // ACK and holds small responses and stream messages ~40 ms.
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let serve = router.serve_with_incoming_shutdown(incoming, draining);
+        let serve = router.serve_with_incoming_shutdown(transport::incoming(listener), draining);
         tokio::pin!(serve);
         tokio::select! {
             res = &mut serve => res?,

@@ -1,6 +1,7 @@
 //! `peerlab.v1.FeedService`: the event log as pages, and as a live stream
 //! from the process's [`Hub`].
 
+use futures::StreamExt;
 use peerlab_proto::feed::FeedService;
 use peerlab_proto::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -8,6 +9,7 @@ use tonic::{Request, Response, Status};
 use super::{OrStatus, Shared, principal};
 use crate::convert;
 use crate::feed::{Hub, WatchRequest, WatchStream};
+use crate::transport::ConnectionInfo;
 
 /// The event feed over gRPC: the shared state and the live feed.
 #[derive(Clone)]
@@ -36,7 +38,16 @@ impl FeedService for FeedApi {
         req: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
         let p = principal(&req)?;
+        // Each event reaches every stream at once: let the connection write
+        // the frames of all its streams together (see `crate::transport`).
+        let batching = req.extensions().get::<ConnectionInfo>().map(ConnectionInfo::batch_writes);
         let watch = WatchRequest::parse(p.read_scope(), req.into_inner()).or_status()?;
-        Ok(Response::new(self.1.watch(&p.actor(), watch)?))
+        let stream = self.1.watch(&p.actor(), watch)?;
+        Ok(Response::new(match batching {
+            Some(guard) => Box::pin(stream.inspect(move |_| {
+                let _held_for_the_stream = &guard;
+            })),
+            None => stream,
+        }))
     }
 }
