@@ -15,6 +15,7 @@ use sea_orm_migration::{MigrationTrait, async_trait};
 mod m20261122_000001_network;
 mod m20261122_000002_reports;
 mod m20261122_000003_delay_histogram;
+mod m20261123_000004_counter_slots;
 
 /// The ordered list of peerlab migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_network::Migration),
             Box::new(m20261122_000002_reports::Migration),
             Box::new(m20261122_000003_delay_histogram::Migration),
+            Box::new(m20261123_000004_counter_slots::Migration),
         ]
     }
 }

@@ -269,14 +269,15 @@ impl Counters {
         }
     }
 
-    /// The statements that apply the non-zero changes: one multi-row upsert
-    /// each into the daily counters and the all-time totals (none when
-    /// nothing changed). Neither reads anything a write reads, so they may
-    /// run at any point of the transaction.
-    pub fn statements(self, backend: DatabaseBackend) -> Vec<Statement> {
+    /// The statements that apply the non-zero changes to counter `slot`:
+    /// one multi-row upsert each into the daily counters and the all-time
+    /// totals (none when nothing changed). Neither reads anything a write
+    /// reads, so they may run at any point of the transaction.
+    pub fn statements(self, backend: DatabaseBackend, slot: i16) -> Vec<Statement> {
         let mut writes = Vec::new();
         let mut totals: BTreeMap<(i64, String, Metric, String), i64> = BTreeMap::new();
-        let mut daily = Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, n) VALUES ");
+        let mut daily =
+            Sql::new("INSERT INTO report_counts (working_group_id, country, metric, key, day, slot, n) VALUES ");
         let mut any = false;
         for ((g, c, m, k, day), n) in self.0.into_iter().filter(|(_, n)| *n != 0) {
             *totals.entry((g, c.clone(), m, k.clone())).or_default() += n;
@@ -289,12 +290,13 @@ impl Counters {
                 .bind(", ?", m.as_str())
                 .bind(", ?", k)
                 .bind(", ?", day)
+                .bind(", ?", slot)
                 .bind(", ?)", n);
             any = true;
         }
         if any {
             let daily = daily
-                .push(" ON CONFLICT (working_group_id, country, metric, key, day)")
+                .push(" ON CONFLICT (working_group_id, country, metric, key, day, slot)")
                 .push(" DO UPDATE SET n = report_counts.n + excluded.n");
             writes.push(daily.statement(backend));
         }
@@ -302,17 +304,18 @@ impl Counters {
         if totals.is_empty() {
             return writes;
         }
-        let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, n) VALUES ");
+        let mut all = Sql::new("INSERT INTO report_totals (working_group_id, country, metric, key, slot, n) VALUES ");
         for (i, ((g, c, m, k), n)) in totals.into_iter().enumerate() {
             all = all
                 .bind(if i > 0 { ", (?" } else { "(?" }, g)
                 .bind(", ?", c)
                 .bind(", ?", m.as_str())
                 .bind(", ?", k)
+                .bind(", ?", slot)
                 .bind(", ?)", n);
         }
         let all = all.push(
-            " ON CONFLICT (working_group_id, country, metric, key) DO UPDATE SET n = report_totals.n + excluded.n",
+            " ON CONFLICT (working_group_id, country, metric, key, slot) DO UPDATE SET n = report_totals.n + excluded.n",
         );
         writes.push(all.statement(backend));
         writes

@@ -133,7 +133,7 @@ async fn writes_cost_few_statements() {
         let counters = record(&c, resource, &snapshot, &mut writes).await.expect("record");
         // On SQLite these go with the group-commit batch, summed over its
         // writes; counted here as one write's share of what is left to send.
-        writes.extend(counters.statements(DbBackend::Sqlite));
+        writes.extend(counters.statements(DbBackend::Sqlite, 0));
         counts.push((what, c.take(), writes.len()));
         for w in writes {
             tx.execute(w).await.expect("report write");

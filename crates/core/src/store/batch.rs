@@ -181,7 +181,7 @@ impl Batch {
 /// Send the batch's summed `counters` changes, then commit; if they fail,
 /// the batch is rolled back whole, as when its commit fails.
 async fn commit_with(writer: &Writer, counters: Counters) -> std::result::Result<(), DbErr> {
-    for statement in counters.statements(sea_orm::DbBackend::Sqlite) {
+    for statement in counters.statements(sea_orm::DbBackend::Sqlite, 0) {
         if let Err(e) = writer.execute(statement) {
             if let Err(undo) = writer.run("ROLLBACK") {
                 tracing::error!(error = %undo, "rolling back a write batch");

@@ -89,6 +89,9 @@ impl Store {
         if let Some(after) = spec.after {
             cond = cond.add(event::Column::Id.gt(after));
         }
+        if let Some(last) = self.final_events().await? {
+            cond = cond.add(event::Column::Id.lte(last));
+        }
         let rows = event::Entity::find()
             .filter(cond)
             .order_by_asc(event::Column::Id)
@@ -116,6 +119,9 @@ impl Store {
         }
         if !kinds.is_empty() {
             cond = cond.add(event::Column::Kind.is_in(kinds.iter().map(String::as_str)));
+        }
+        if let Some(last) = self.final_events().await? {
+            cond = cond.add(event::Column::Id.lte(last));
         }
         let rows =
             event::Entity::find().filter(cond).order_by_asc(event::Column::Id).limit(limit).all(&self.db).await?;

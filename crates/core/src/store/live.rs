@@ -1,12 +1,32 @@
 //! What the live feed needs from the store: a signal that moves to the
 //! highest committed event id (in-process after each commit; on PostgreSQL
-//! also from other replicas' `NOTIFY`), and the [`Audience`] of a read scope.
+//! also from other replicas' `NOTIFY`), the newest event id that is final,
+//! and the [`Audience`] of a read scope.
+//!
+//! # Event ids on PostgreSQL
+//!
+//! Readers follow the log by id ("events after N"), so an id they have seen
+//! must never be followed by a smaller one appearing later. On SQLite that
+//! holds by itself: one writer, and batches commit in order. On PostgreSQL
+//! concurrent transactions commit in any order, so writes and readers of the
+//! log meet at one advisory lock ([`APPEND_LOCK`]): a write takes it shared
+//! just before appending its event and holds it to the end of its
+//! transaction; a reader takes it exclusively for a moment, and the newest
+//! id it sees then ([`Store::last_event_id`]) is final: no write was between
+//! its append and its commit, and every later append gets a larger id. Reads
+//! of the log are bounded by that id. Writes never wait for each other, so
+//! their commits share the database's WAL flushes (a lock held exclusively
+//! through the commit, as before, made them commit one at a time).
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    Statement, TransactionTrait,
+};
 use tokio::sync::watch;
 
 use super::Store;
@@ -18,6 +38,20 @@ use crate::{Error, Result};
 
 /// The PostgreSQL channel that carries committed event ids.
 pub(crate) const CHANNEL: &str = "peerlab_events";
+
+/// The PostgreSQL advisory lock key that orders event appends against
+/// readers of the log (see the module documentation).
+pub(crate) const APPEND_LOCK: i64 = 7_305_041;
+
+/// A write's share of [`APPEND_LOCK`], taken just before its event's append
+/// and held until its transaction ends.
+pub(crate) fn append_lock() -> Statement {
+    Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock_shared($1)",
+        [APPEND_LOCK.into()],
+    )
+}
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -33,6 +67,43 @@ pub(crate) fn bump(signal: &watch::Sender<i64>, id: i64) {
     });
 }
 
+/// The largest event id `db` sees (0 when the log is empty).
+async fn newest_event(db: &impl ConnectionTrait) -> Result<i64> {
+    let max: Option<Option<i64>> =
+        event::Entity::find().select_only().column_as(event::Column::Id.max(), "max").into_tuple().one(db).await?;
+    Ok(max.flatten().unwrap_or(0))
+}
+
+/// On PostgreSQL, tell the other replicas about this process's commits: a
+/// task that sends one `NOTIFY` with the newest event id committed here
+/// whenever the returned signal moves (commits made while one is sent share
+/// the next). It ends when the signal is dropped.
+///
+/// The notification is not sent inside the writes' transactions: a
+/// transaction that notifies holds a database-wide lock from its commit's
+/// start to its end, WAL flush included, so every write would commit one at
+/// a time. Sent after the commit, it can be lost if the process dies in
+/// between; every replica's live feed also reads the log every few seconds
+/// without a signal, so an event is then late to other replicas' feeds,
+/// never missing from them.
+pub(crate) fn announcer(db: DatabaseConnection) -> Arc<watch::Sender<i64>> {
+    let (signal, mut committed) = watch::channel(0);
+    tokio::spawn(async move {
+        while committed.changed().await.is_ok() {
+            let id = *committed.borrow_and_update();
+            let notify = Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), id.to_string().into()],
+            );
+            if let Err(e) = db.execute(notify).await {
+                tracing::warn!(error = %e, event = id, "could not notify other replicas of a commit");
+            }
+        }
+    });
+    Arc::new(signal)
+}
+
 fn listen_error(e: sea_orm::sqlx::Error) -> Error {
     Error::Database(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)))
 }
@@ -41,7 +112,9 @@ impl Store {
     /// The highest committed event id this process knows of: it moves after
     /// every commit made through this store and, while
     /// [`Store::listen_for_events`] runs, after commits of other replicas.
-    /// It is a wake-up signal: read the log for what is new.
+    /// It is a wake-up signal: read the log for what is new. (On
+    /// PostgreSQL a smaller id may still be in flight when it moves; reads
+    /// of the log are bounded by the final id, [`Store::last_event_id`].)
     ///
     /// ```no_run
     /// # async fn run(store: peerlab_core::store::Store) -> peerlab_core::Result<()> {
@@ -54,15 +127,42 @@ impl Store {
         self.committed.subscribe()
     }
 
-    /// The id of the newest event in the log (0 when it is empty).
+    /// The id of the newest event in the log that is final (0 when the log
+    /// is empty): every event up to it is committed, and no event with a
+    /// smaller id can appear later. On PostgreSQL it waits for the writes
+    /// that have appended an event to commit (see the module documentation).
     pub async fn last_event_id(&self) -> Result<i64> {
-        let max: Option<Option<i64>> = event::Entity::find()
-            .select_only()
-            .column_as(event::Column::Id.max(), "max")
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        Ok(max.flatten().unwrap_or(0))
+        if self.backend() != DatabaseBackend::Postgres {
+            return newest_event(&self.db).await;
+        }
+        let tx = self.db.begin().await?;
+        let lock = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [APPEND_LOCK.into()],
+        );
+        tx.execute(lock).await?;
+        // A statement of its own: its snapshot is taken after the lock.
+        let newest = newest_event(&tx).await?;
+        tx.commit().await?;
+        Ok(newest)
+    }
+
+    /// Whether events commit in id order, so that every id up to the newest
+    /// committed one ([`Store::committed`]) is final: true on SQLite, false
+    /// on PostgreSQL (see the module documentation).
+    pub fn commits_in_id_order(&self) -> bool {
+        self.backend() != DatabaseBackend::Postgres
+    }
+
+    /// The bound of a read of the log by id: on PostgreSQL the newest final
+    /// event id ([`Store::last_event_id`]); on SQLite none, as every
+    /// committed event there is final.
+    pub(crate) async fn final_events(&self) -> Result<Option<i64>> {
+        match self.backend() {
+            DatabaseBackend::Postgres => Ok(Some(self.last_event_id().await?)),
+            _ => Ok(None),
+        }
     }
 
     /// On PostgreSQL, move [`Store::committed`] on the commits of every

@@ -22,6 +22,7 @@ mod project_idea;
 mod recommendation;
 mod scope;
 mod shape;
+mod slots;
 mod terms;
 mod working_group;
 mod workshop;
@@ -98,6 +99,11 @@ pub struct Store {
     url: Arc<str>,
     /// On a SQLite file, connections for point reads on the caller's thread.
     direct: Option<Arc<direct::DirectReads>>,
+    /// On PostgreSQL, the report counter slots of the writes in flight.
+    slots: Option<Arc<slots::Slots>>,
+    /// On PostgreSQL, the newest event id committed here, which a task
+    /// announces to the other replicas ([`live::announcer`]).
+    announce: Option<Arc<watch::Sender<i64>>>,
 }
 
 impl Store {
@@ -129,19 +135,22 @@ impl Store {
         });
         let db = Database::connect(opts).await?;
         let committed = Arc::new(watch::channel(0).0);
-        let (group, direct) = match db.get_database_backend() {
+        let (group, direct, slots, announce) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 let path = sqlite_file(&options.url)?;
                 let writer = writer::Writer::open(&path, options.sqlite_durability)?;
                 // The runtime has a worker thread per core.
                 let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
                 let direct = direct::DirectReads::open(&path, threads)?;
-                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)))
+                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)), None, None)
             }
-            DatabaseBackend::Postgres => (None, None),
+            DatabaseBackend::Postgres => {
+                let slots = slots::Slots::new(options.max_connections);
+                (None, None, Some(slots), Some(live::announcer(db.clone())))
+            }
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, group, committed, url: options.url.into(), direct })
+        Ok(Store { db, group, committed, url: options.url.into(), direct, slots, announce })
     }
 
     /// Connect and apply pending migrations.

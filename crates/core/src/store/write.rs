@@ -99,6 +99,10 @@ pub(crate) struct WriteTx {
     /// Statements whose results the write does not need, sent with its
     /// event ([`WriteTx::defer`]).
     deferred: Vec<Statement>,
+    /// On PostgreSQL, where its report counter changes take a slot.
+    slots: Option<Arc<super::slots::Slots>>,
+    /// On PostgreSQL, told of the commit, to notify the other replicas.
+    announce: Option<Arc<watch::Sender<i64>>>,
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -129,6 +133,8 @@ impl Store {
             committed: self.committed.clone(),
             seat,
             deferred: Vec::new(),
+            slots: self.slots.clone(),
+            announce: self.announce.clone(),
         })
     }
 }
@@ -210,37 +216,39 @@ impl WriteTx {
         self.deferred.push(statement);
     }
 
-    /// Append the event and commit. On PostgreSQL an advisory lock taken
-    /// just before the append makes event ids commit in order, so a reader
-    /// that has seen id N will never later find a smaller id appear; a
-    /// NOTIFY sent with the id reaches the other replicas at commit. Once
-    /// committed, [`Store::committed`] moves to the new id.
+    /// Append the event and commit. On PostgreSQL the write takes its share
+    /// of the log's append lock just before the append, so that readers of
+    /// the log never see an id before every smaller one is final (see
+    /// [`super::live`]). Once committed, [`Store::committed`] moves to the
+    /// new id (and, on PostgreSQL, the other replicas are told of it after
+    /// the commit: [`super::live::announcer`]).
     ///
-    /// Everything from that lock to the commit passes one write at a time,
-    /// so on PostgreSQL the write's remaining statements (deferred ones, the
-    /// report aggregates, the event and its NOTIFY) go in one round trip:
-    /// one statement whose writes are data-modifying `WITH` clauses.
+    /// On PostgreSQL the write's remaining statements (deferred ones, the
+    /// report aggregates and the event) go in one round trip: one statement
+    /// whose writes are data-modifying `WITH` clauses.
     pub async fn commit(mut self, ev: NewEvent) -> Result<EventId> {
-        let postgres = self.tx.get_database_backend() == DatabaseBackend::Postgres;
+        let backend = self.tx.get_database_backend();
+        let postgres = backend == DatabaseBackend::Postgres;
         if postgres {
-            self.tx
-                .execute(Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(7305041)"))
-                .await?;
+            self.tx.execute(super::live::append_lock()).await?;
         }
         let mut writes = std::mem::take(&mut self.deferred);
         let counters = crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
         // On SQLite the counters go with the batch: its writes' changes to
         // the same few rows are summed and sent once, before its commit.
+        // On PostgreSQL they go in a slot of the write's own, held until
+        // its transaction ends, so that concurrent writes do not wait for
+        // each other's commit on the same counter rows.
+        let slot = self.slots.as_ref().and_then(|s| s.take());
         let counters = match self.seat {
             Some(_) => counters,
             None => {
-                writes.extend(counters.statements(self.tx.get_database_backend()));
+                writes.extend(counters.statements(backend, slot.as_ref().map_or(0, |s| s.get())));
                 Counters::default()
             }
         };
         let payload =
             serde_json::to_string(&ev.snapshot).map_err(|e| Error::Internal(format!("event payload: {e}")))?;
-        let backend = self.tx.get_database_backend();
         let (group, municipality) =
             (ev.working_group.map(WorkingGroupId::get), ev.municipality.map(MunicipalityId::get));
         let country = ev.country.map(|c| c.as_str().to_owned());
@@ -282,9 +290,13 @@ impl WriteTx {
             i64::try_from(id).map_err(|_| Error::Internal(format!("event id {id} out of range")))?
         };
         self.tx.commit().await?;
+        drop(slot);
         match self.seat {
             Some(seat) => seat.join(id, counters).await?,
             None => super::live::bump(&self.committed, id),
+        }
+        if let Some(announce) = &self.announce {
+            super::live::bump(announce, id);
         }
         Ok(EventId::from_db(id))
     }
@@ -304,7 +316,7 @@ impl WriteTx {
 /// One PostgreSQL statement that runs `writes` (each a data-modifying
 /// `WITH` clause: they all see the same snapshot, so no two may touch the
 /// same row), then `append` (the event's insert), and returns the new
-/// event's `id` after sending it with a NOTIFY.
+/// event's `id`.
 fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
     let mut sql = String::from("WITH ");
     let mut values = Vec::new();
@@ -317,9 +329,7 @@ fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
         sql.push_str(&format!("w{i} AS ({}), ", take(w)));
     }
     let append = take(append);
-    values.push(super::live::CHANNEL.into());
-    let channel = values.len();
-    sql.push_str(&format!("e AS ({append} RETURNING id) SELECT id, pg_notify(${channel}, id::text) FROM e"));
+    sql.push_str(&format!("e AS ({append} RETURNING id) SELECT id FROM e"));
     Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
 }
 
@@ -377,11 +387,10 @@ mod tests {
         assert_eq!(
             chained.sql,
             r#"WITH w0 AS (INSERT INTO "a" ("x", "y") VALUES ($1, $2)), w1 AS (UPDATE "b" SET "z" = $3), "#.to_owned()
-                + r#"e AS (INSERT INTO "events" ("kind") VALUES ($4) RETURNING id) SELECT id, pg_notify($5, id::text) FROM e"#
+                + r#"e AS (INSERT INTO "events" ("kind") VALUES ($4) RETURNING id) SELECT id FROM e"#
         );
         let values = chained.values.expect("values").0;
-        let expected: Vec<sea_orm::Value> =
-            vec![1i64.into(), "one".into(), 2i64.into(), "k".into(), super::super::live::CHANNEL.into()];
+        let expected: Vec<sea_orm::Value> = vec![1i64.into(), "one".into(), 2i64.into(), "k".into()];
         assert_eq!(values, expected);
     }
 }

@@ -26,9 +26,8 @@ async fn challenge(
     s.create_challenge(&staff(country, m), m, input, None).await.expect("challenge")
 }
 
-/// A directory event as the municipality service will append it; written
-/// directly because the directory's writes live elsewhere.
-async fn directory_event(s: &Store, m: MunicipalityId, country: &str) {
+/// A municipality's snapshot as an event payload, quoted for SQL.
+fn directory_payload(m: MunicipalityId, country: &str) -> String {
     let at = chrono::DateTime::from_timestamp(1_632_182_400, 0).expect("time");
     let snapshot = Snapshot::Municipality(Municipality {
         id: m,
@@ -36,7 +35,13 @@ async fn directory_event(s: &Store, m: MunicipalityId, country: &str) {
         country: CountryCode::parse(country).expect("country"),
         meta: Meta { version: 1, create_time: at, update_time: at, archive_time: None },
     });
-    let payload = serde_json::to_string(&snapshot).expect("payload").replace('\'', "''");
+    serde_json::to_string(&snapshot).expect("payload").replace('\'', "''")
+}
+
+/// A directory event as the municipality service will append it; written
+/// directly because the directory's writes live elsewhere.
+async fn directory_event(s: &Store, m: MunicipalityId, country: &str) {
+    let payload = directory_payload(m, country);
     let db = s.connection();
     db.execute(Statement::from_string(
         db.get_database_backend(),
@@ -224,6 +229,87 @@ peerlab_testkit::on_both_backends!(
     pages_run_oldest_first_and_filters_apply,
     the_feed_query_shares_the_rule,
 );
+
+/// An event appended by a transaction that has not ended yet, as a write
+/// holds it just before its commit: with its share of the log's append lock
+/// (`APPEND_LOCK` in `crates/core/src/store/live.rs`). Returns the open
+/// transaction and the event's id.
+async fn append_in_flight(url: &str, m: MunicipalityId) -> (sea_orm::DatabaseTransaction, i64) {
+    use sea_orm::TransactionTrait;
+    let conn = sea_orm::Database::connect(url).await.expect("connect");
+    let tx = conn.begin().await.expect("begin");
+    tx.execute_unprepared("SELECT pg_advisory_xact_lock_shared(7305041)").await.expect("append lock");
+    let sql = format!(
+        "INSERT INTO events (kind, resource, actor, create_time, payload) \
+         VALUES ('test.in_flight', 'municipalities/{m}', 'test', 0, '{}') RETURNING id",
+        directory_payload(m, "BA")
+    );
+    let row = tx.query_one(Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql)).await.expect("append");
+    let id = row.expect("row").try_get::<i64>("", "id").expect("id");
+    (tx, id)
+}
+
+/// On PostgreSQL concurrent writes commit in any order, so a reader of the
+/// log must never be shown an id while a smaller one may still appear: it
+/// waits for the appends in flight, then sees them all, in order, or (if one
+/// rolled back) the gap for good. Writes do not wait for each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_readers_never_see_an_id_before_the_smaller_ones_are_final() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA")]).await;
+    let wait = std::time::Duration::from_secs(10);
+
+    for commit in [true, false] {
+        let before = s.last_event_id().await.expect("last");
+        let (tx, early) = append_in_flight(&db.url, mostar).await;
+        // A later write commits while the earlier append is still open.
+        let later = tokio::time::timeout(wait, challenge(s, "BA", mostar, g, Visibility::Shared))
+            .await
+            .expect("a write does not wait for another write's commit");
+        let readers = (
+            tokio::spawn({
+                let s = s.clone();
+                async move { s.list_events(&coordinator(), &PageRequest::default()).await }
+            }),
+            tokio::spawn({
+                let s = s.clone();
+                async move { s.events_after(coordinator().read_scope(), before, 100, None, &[]).await }
+            }),
+            tokio::spawn({
+                let s = s.clone();
+                async move { s.last_event_id().await }
+            }),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!readers.0.is_finished() && !readers.1.is_finished() && !readers.2.is_finished(), "they wait");
+        if commit {
+            tx.commit().await.expect("commit");
+        } else {
+            tx.rollback().await.expect("rollback");
+        }
+        let listed = tokio::time::timeout(wait, readers.0).await.expect("listed").expect("task").expect("list");
+        let after = tokio::time::timeout(wait, readers.1).await.expect("read").expect("task").expect("after");
+        let last = tokio::time::timeout(wait, readers.2).await.expect("last").expect("task").expect("last");
+        let ids: Vec<i64> = listed.items.iter().map(|e| e.id.get()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        let tail: Vec<&str> = after.iter().map(|e| e.kind.as_str()).collect();
+        let latest = ids.last().copied().expect("events");
+        assert_eq!(latest, last, "the newest listed event is the newest final one");
+        if commit {
+            assert_eq!(tail, vec!["test.in_flight", "challenge.created"]);
+            assert!(ids.contains(&early));
+        } else {
+            assert_eq!(tail, vec!["challenge.created"], "the rolled-back append is a gap");
+            assert!(!ids.contains(&early));
+        }
+        assert!(listed.items.iter().any(|e| e.resource.ends_with(&format!("/challenges/{}", later.id))));
+    }
+}
 
 /// The service awaits these on a multi-threaded runtime, so their futures
 /// must be `Send`; this only has to compile.

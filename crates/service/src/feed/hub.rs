@@ -4,7 +4,7 @@
 //! broadcasts them, in id order, to every open WatchEvents stream.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use peerlab_core::auth::ReadScope;
 use peerlab_core::model::Event;
@@ -105,14 +105,31 @@ async fn tail(
         }
     };
     head.send_replace(last);
+    let mut final_read = Instant::now();
     loop {
         let newest = *committed.borrow_and_update();
         if events.receiver_count() == 0 && newest >= last {
             // Nobody follows live events: no need to read them. Everything
-            // up to the newest committed id is in the log for the next
-            // stream's catch-up to read.
-            last = newest;
-            head.send_replace(last);
+            // up to the newest final id is in the log for the next stream's
+            // catch-up to read. Where commits are in id order, that is the
+            // newest committed id. On PostgreSQL a smaller id may still be
+            // in flight, so the final id is read from the store, now and
+            // then: it must be read before nobody is found to follow, since
+            // a stream that subscribed meanwhile may have caught up to less.
+            if store.commits_in_id_order() {
+                last = newest;
+                head.send_replace(last);
+            } else if final_read.elapsed() >= RESYNC {
+                final_read = Instant::now();
+                match store.last_event_id().await {
+                    Ok(id) if events.receiver_count() == 0 => {
+                        last = last.max(id);
+                        head.send_replace(last);
+                    }
+                    Ok(_) => continue,
+                    Err(e) => tracing::warn!(error = %e, "live feed cannot read the log"),
+                }
+            }
         } else {
             match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
                 Ok(batch) => {
