@@ -202,8 +202,47 @@ async fn shutdown_ends_streams_with_their_cursor(backend: Backend) {
     assert!(took < Duration::from_secs(2), "an open stream held the shutdown for {took:?}");
 }
 
+/// Creates committed side by side (on PostgreSQL, in any order) reach a
+/// stream opened before them once each, in id order, none left out: what
+/// the stream sends is the log.
+async fn concurrent_writes_reach_a_stream_once_each_in_order(backend: Backend) {
+    const WRITERS: usize = 8;
+    const EACH: usize = 6;
+    let app = spawn_app(backend).await;
+    let net = network(&app).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let start = listed(&coordinator).await.last().map_or(0, |e| e.id);
+    let mut stream = watch(&coordinator, start, "", &[]).await;
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while seen.len() < WRITERS * EACH {
+            seen.push(next_event(&mut stream).await);
+        }
+        seen
+    });
+    let ba = app.client(&app.staff_token("BA", net.mostar)).await;
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let (ba, group, owner) = (ba.clone(), net.group.clone(), net.mostar);
+        writers.spawn(async move {
+            for i in 0..EACH {
+                post(&ba, &group, owner, &format!("Side by side {w}.{i}"), false).await;
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.expect("writer");
+    }
+    let seen = tokio::time::timeout(WAIT, reader).await.expect("every event arrives").expect("reader");
+    let log: Vec<pb::Event> = listed(&coordinator).await.into_iter().filter(|e| e.id > start).collect();
+    assert_eq!(log.len(), WRITERS * EACH, "one event per create");
+    assert!(log.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(seen, log, "the stream sends the log: each event once, in order");
+}
+
 peerlab_testkit::on_both_backends!(
     backlog_then_live,
+    concurrent_writes_reach_a_stream_once_each_in_order,
     bad_requests_name_the_fields,
     heartbeats_arrive_while_idle,
     shutdown_ends_streams_with_their_cursor,
