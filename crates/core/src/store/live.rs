@@ -46,11 +46,12 @@ pub(crate) const APPEND_LOCK: i64 = 7_305_041;
 /// A write's share of [`APPEND_LOCK`], taken just before its event's append
 /// and held until its transaction ends.
 pub(crate) fn append_lock() -> Statement {
-    Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_advisory_xact_lock_shared($1)",
-        [APPEND_LOCK.into()],
-    )
+    take_append_lock("pg_advisory_xact_lock_shared")
+}
+
+/// Take [`APPEND_LOCK`] with `function` until the transaction ends.
+fn take_append_lock(function: &str) -> Statement {
+    Statement::from_sql_and_values(DatabaseBackend::Postgres, format!("SELECT {function}($1)"), [APPEND_LOCK.into()])
 }
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -136,12 +137,7 @@ impl Store {
             return newest_event(&self.db).await;
         }
         let tx = self.db.begin().await?;
-        let lock = Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [APPEND_LOCK.into()],
-        );
-        tx.execute(lock).await?;
+        tx.execute(take_append_lock("pg_advisory_xact_lock")).await?;
         // A statement of its own: its snapshot is taken after the lock.
         let newest = newest_event(&tx).await?;
         tx.commit().await?;
