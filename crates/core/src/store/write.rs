@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryTrait, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryTrait, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -61,16 +61,24 @@ pub(crate) enum Claim {
 }
 
 /// Where a write's statements go: on PostgreSQL a transaction of its own on
-/// a pooled connection; on SQLite a savepoint in the open group-commit
-/// batch, on the writer.
-pub(crate) type Tx = Either<DatabaseTransaction, Savepoint>;
+/// a pooled connection, or for a create no transaction at all (its reads go
+/// to the pool and its writes in one statement at commit: [`Pg`]); on SQLite
+/// a savepoint in the open group-commit batch, on the writer.
+pub(crate) type Tx = Either<Pg, Savepoint>;
+
+/// A PostgreSQL write: a transaction, or (`Direct`) the pool, for a create
+/// whose every write is deferred to the one statement its commit sends,
+/// which is then a transaction of its own ([`Store::begin_create`]).
+pub(crate) type Pg = Either<DatabaseTransaction, DatabaseConnection>;
 
 impl Tx {
     /// Make the write's changes part of its transaction (PostgreSQL: commit
     /// it; SQLite: keep them in the batch, which commits later).
     async fn commit(self) -> std::result::Result<(), DbErr> {
         match self {
-            Either::Sqlx(tx) => tx.commit().await,
+            Either::Sqlx(Either::Sqlx(tx)) => tx.commit().await,
+            // The commit's one statement was its own transaction.
+            Either::Sqlx(Either::Direct(_)) => Ok(()),
             Either::Direct(sp) => sp.release(),
         }
     }
@@ -78,10 +86,34 @@ impl Tx {
     /// Undo the write's changes.
     pub async fn rollback(self) -> std::result::Result<(), DbErr> {
         match self {
-            Either::Sqlx(tx) => tx.rollback().await,
+            Either::Sqlx(Either::Sqlx(tx)) => tx.rollback().await,
+            // Nothing was written before the commit's one statement.
+            Either::Sqlx(Either::Direct(_)) => Ok(()),
             Either::Direct(sp) => sp.rollback(),
         }
     }
+
+    /// Whether this is a PostgreSQL create without a transaction, whose
+    /// writes all wait for the commit's one statement.
+    fn deferred_only(&self) -> bool {
+        matches!(self, Either::Sqlx(Either::Direct(_)))
+    }
+}
+
+/// A request id claimed by a write.
+struct Claimed {
+    request_id: String,
+    method: String,
+    fingerprint: String,
+}
+
+/// How a create ended.
+pub(crate) enum Committed {
+    /// Committed with this event.
+    Event(EventId),
+    /// The request id was claimed by an earlier, committed create of the
+    /// same request (found at commit, on PostgreSQL): what it created.
+    Replay(i64),
 }
 
 /// An open write transaction.
@@ -89,7 +121,7 @@ pub(crate) struct WriteTx {
     pub tx: Tx,
     pub now: i64,
     actor: String,
-    claim: Option<(String, String)>,
+    claim: Option<Claimed>,
     committed: Arc<watch::Sender<i64>>,
     /// On SQLite, the write's seat in the open group-commit batch (`tx` is
     /// then a savepoint in it); on PostgreSQL `tx` is its own transaction.
@@ -123,9 +155,26 @@ impl Store {
                 let (seat, savepoint) = group.begin().await?;
                 (Some(seat), Either::Direct(savepoint))
             }
-            None => (None, Either::Sqlx(self.db.begin().await?)),
+            None => (None, Either::Sqlx(Either::Sqlx(self.db.begin().await?))),
         };
-        Ok(WriteTx {
+        Ok(self.write_tx(actor, tx, seat))
+    }
+
+    /// Begin a create on behalf of `actor`. On PostgreSQL no transaction is
+    /// opened: the create's reads go to the pool, and it must defer every
+    /// write ([`WriteTx::defer`]; its request id is claimed with them), so
+    /// that its commit sends them all, with its event, in one statement,
+    /// which is its own transaction: one round trip where a transaction
+    /// takes five or more. On SQLite it is [`Store::begin_write`].
+    pub(crate) async fn begin_create(&self, actor: &str) -> Result<WriteTx> {
+        if self.group.is_some() {
+            return self.begin_write(actor).await;
+        }
+        Ok(self.write_tx(actor, Either::Sqlx(Either::Direct(self.db.clone())), None))
+    }
+
+    fn write_tx(&self, actor: &str, tx: Tx, seat: Option<Seat>) -> WriteTx {
+        WriteTx {
             tx,
             now: now_micros(),
             actor: actor.to_owned(),
@@ -135,70 +184,121 @@ impl Store {
             deferred: Vec::new(),
             slots: self.slots.clone(),
             announce: self.announce.clone(),
-        })
+        }
     }
 }
 
 impl WriteTx {
+    /// Whether this is a create without a transaction, on PostgreSQL
+    /// ([`Store::begin_create`]): every write must be deferred.
+    pub fn deferred_only(&self) -> bool {
+        self.tx.deferred_only()
+    }
+
     /// Claim `request_id` for `method` with a request `fingerprint` (any
     /// stable description of the request). The claim row is written first so
-    /// that a concurrent duplicate waits on it and then replays.
+    /// that a concurrent duplicate waits on it and then replays. In a create
+    /// without a transaction ([`Store::begin_create`]) the row is written
+    /// with the commit instead, and a duplicate is found there
+    /// ([`Committed::Replay`]).
     pub async fn claim(&mut self, request_id: Option<&RequestId>, method: &str, fingerprint: &str) -> Result<Claim> {
         let Some(RequestId(rid)) = request_id else { return Ok(Claim::Fresh) };
         let digest = hex::encode(Sha256::digest(format!("{method}\u{0}{fingerprint}")));
+        let claimed = Claimed { request_id: rid.clone(), method: method.to_owned(), fingerprint: digest };
+        if self.tx.deferred_only() {
+            self.claim = Some(claimed);
+            return Ok(Claim::Fresh);
+        }
+        let insert = self.claim_row(&claimed, "", true)?;
+        if self.tx.execute(insert).await?.rows_affected() == 1 {
+            self.claim = Some(claimed);
+            return Ok(Claim::Fresh);
+        }
+        self.claimed_before(&claimed).await.map(Claim::Replay)
+    }
+
+    /// The insert of `claimed`'s row, naming `resource`; with `or_wait`, a
+    /// row already there (or being written) is left as it is.
+    fn claim_row(&self, claimed: &Claimed, resource: &str, or_wait: bool) -> Result<Statement> {
         let backend = self.tx.get_database_backend();
         let values = vec![
             self.actor.as_str().into(),
-            rid.as_str().into(),
-            method.into(),
-            digest.as_str().into(),
-            "".into(),
+            claimed.request_id.as_str().into(),
+            claimed.method.as_str().into(),
+            claimed.fingerprint.as_str().into(),
+            resource.into(),
             self.now.into(),
         ];
-        let insert = shape::statement(backend, ("claim", 0), values, || {
+        let name = if or_wait { "claim" } else { "claim/with-resource" };
+        shape::statement(backend, (name, 0), values, || {
             let row = request_id::ActiveModel {
                 scope: Set(self.actor.clone()),
-                request_id: Set(rid.clone()),
-                method: Set(method.to_owned()),
-                fingerprint: Set(digest.clone()),
-                resource: Set(String::new()),
+                request_id: Set(claimed.request_id.clone()),
+                method: Set(claimed.method.clone()),
+                fingerprint: Set(claimed.fingerprint.clone()),
+                resource: Set(resource.to_owned()),
                 create_time: Set(self.now),
             };
-            request_id::Entity::insert(row)
-                .on_conflict(
+            let mut insert = request_id::Entity::insert(row);
+            if or_wait {
+                insert = insert.on_conflict(
                     OnConflict::columns([request_id::Column::Scope, request_id::Column::RequestId])
                         .do_nothing()
                         .to_owned(),
-                )
-                .build(backend)
-        })?;
-        if self.tx.execute(insert).await?.rows_affected() == 1 {
-            self.claim = Some((rid.clone(), String::new()));
-            return Ok(Claim::Fresh);
-        }
+                );
+            }
+            insert.build(backend)
+        })
+    }
+
+    /// What the committed claim of `claimed`'s request id created, if it was
+    /// for the same request; a different request is an error.
+    async fn claimed_before(&self, claimed: &Claimed) -> Result<i64> {
+        let rid = &claimed.request_id;
         let existing = request_id::Entity::find_by_id((self.actor.clone(), rid.clone()))
             .one(&self.tx)
             .await?
             .ok_or_else(|| Error::Internal("request id vanished after a conflict".into()))?;
-        if existing.fingerprint != digest {
+        if existing.fingerprint != claimed.fingerprint {
             return Err(Error::RequestIdReused(rid.clone()));
         }
-        existing
-            .resource
-            .parse::<i64>()
-            .map(Claim::Replay)
-            .map_err(|_| Error::Internal(format!("request id {rid} has no resource")))
+        existing.resource.parse::<i64>().map_err(|_| Error::Internal(format!("request id {rid} has no resource")))
+    }
+
+    /// In a create without a transaction whose request id is not yet
+    /// written: what an earlier create of the same request created, if one
+    /// did. For a create that fails its checks, so that a retry of one that
+    /// succeeded before the checks changed still replays (a create with a
+    /// transaction claims its id before its checks).
+    pub async fn replay_of_pending_claim(&self) -> Result<Option<i64>> {
+        let Some(claimed) = self.claim.as_ref().filter(|_| self.tx.deferred_only()) else { return Ok(None) };
+        let found =
+            request_id::Entity::find_by_id((self.actor.clone(), claimed.request_id.clone())).one(&self.tx).await?;
+        match found {
+            None => Ok(None),
+            Some(_) => self.claimed_before(claimed).await.map(Some),
+        }
     }
 
     /// Record what the claimed request created (with the event: the claim
-    /// row was written by this transaction, so nothing can have removed it).
+    /// row was written by this transaction, so nothing can have removed it;
+    /// in a create without a transaction, the claim row itself is written
+    /// with the event).
     pub fn complete_claim(&mut self, resource_id: i64) -> Result<()> {
-        let Some((rid, _)) = self.claim.take() else { return Ok(()) };
+        let Some(claimed) = &self.claim else { return Ok(()) };
+        let resource = resource_id.to_string();
+        if self.tx.deferred_only() {
+            let insert = self.claim_row(claimed, &resource, false)?;
+            self.defer(insert);
+            return Ok(());
+        }
+        let Some(claimed) = self.claim.take() else { return Ok(()) };
+        let rid = claimed.request_id;
         let backend = self.tx.get_database_backend();
-        let values = vec![resource_id.to_string().into(), self.actor.as_str().into(), rid.as_str().into()];
+        let values = vec![resource.as_str().into(), self.actor.as_str().into(), rid.as_str().into()];
         let update = shape::statement(backend, ("claim/complete", 0), values, || {
             request_id::Entity::update_many()
-                .col_expr(request_id::Column::Resource, Expr::value(resource_id.to_string()))
+                .col_expr(request_id::Column::Resource, Expr::value(resource.clone()))
                 .filter(request_id::Column::Scope.eq(self.actor.as_str()))
                 .filter(request_id::Column::RequestId.eq(rid.as_str()))
                 .build(backend)
@@ -224,14 +324,22 @@ impl WriteTx {
     /// the commit: [`super::live::announcer`]).
     ///
     /// On PostgreSQL the write's remaining statements (deferred ones, the
-    /// report aggregates and the event) go in one round trip: one statement
-    /// whose writes are data-modifying `WITH` clauses.
-    pub async fn commit(mut self, ev: NewEvent) -> Result<EventId> {
+    /// report aggregates, the lock and the event) go in one round trip: one
+    /// statement whose writes are data-modifying `WITH` clauses.
+    pub async fn commit(self, ev: NewEvent) -> Result<EventId> {
+        match self.commit_or_replay(ev).await? {
+            Committed::Event(id) => Ok(id),
+            Committed::Replay(_) => Err(Error::Internal("a request id claimed up front was taken at commit".into())),
+        }
+    }
+
+    /// [`WriteTx::commit`] for a create: in a create without a transaction
+    /// ([`Store::begin_create`]) the request id is claimed here, and a
+    /// create of the same request committed first makes this one a replay
+    /// of it (nothing of this one is written).
+    pub async fn commit_or_replay(mut self, ev: NewEvent) -> Result<Committed> {
         let backend = self.tx.get_database_backend();
         let postgres = backend == DatabaseBackend::Postgres;
-        if postgres {
-            self.tx.execute(super::live::append_lock()).await?;
-        }
         let mut writes = std::mem::take(&mut self.deferred);
         let counters = crate::report::record(&self.tx, &ev.resource, &ev.snapshot, &mut writes).await?;
         // On SQLite the counters go with the batch: its writes' changes to
@@ -264,7 +372,10 @@ impl WriteTx {
             self.now.into(),
             payload.as_str().into(),
         ];
-        let append = shape::statement(backend, ("event", 0), values, || {
+        // On PostgreSQL the row comes from the append lock's clause
+        // ([`chain`]), so the lock is taken before the row's id is drawn.
+        let shape = if postgres { "event/locked" } else { "event" };
+        let append = shape::statement(backend, (shape, 0), values, || {
             let row = event::ActiveModel {
                 kind: Set(ev.kind.to_owned()),
                 resource: Set(ev.resource.clone()),
@@ -277,10 +388,19 @@ impl WriteTx {
                 payload: Set(payload.clone()),
                 ..Default::default()
             };
-            event::Entity::insert(row).build(backend)
+            let insert = event::Entity::insert(row).build(backend);
+            if postgres { from_lock(insert) } else { insert }
         })?;
         let id = if postgres {
-            let appended = self.tx.query_one(chain(writes, append)).await?;
+            let appended = match self.tx.query_one(chain(writes, append)?).await {
+                Err(e) if self.tx.deferred_only() && takes_claimed_id(&e) => {
+                    // A create of the same request id committed first: the
+                    // statement wrote nothing.
+                    let claimed = self.claim.as_ref().ok_or_else(|| Error::Database(e))?;
+                    return self.claimed_before(claimed).await.map(Committed::Replay);
+                }
+                appended => appended?,
+            };
             appended.ok_or_else(|| Error::Internal("the event append returned no id".into()))?.try_get("", "id")?
         } else {
             for statement in writes {
@@ -298,7 +418,7 @@ impl WriteTx {
         if let Some(announce) = &self.announce {
             super::live::bump(announce, id);
         }
-        Ok(EventId::from_db(id))
+        Ok(Committed::Event(EventId::from_db(id)))
     }
 
     /// End a write that changed nothing (a replayed create, a second
@@ -315,9 +435,16 @@ impl WriteTx {
 
 /// One PostgreSQL statement that runs `writes` (each a data-modifying
 /// `WITH` clause: they all see the same snapshot, so no two may touch the
-/// same row), then `append` (the event's insert), and returns the new
-/// event's `id`.
-fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
+/// same row), takes the write's share of the log's append lock (clause
+/// `lk`), then runs `append` (the event's insert, whose row is selected from
+/// `lk`: [`from_lock`]), and returns the new event's `id`.
+///
+/// `lk` is `MATERIALIZED`: evaluated once, as a clause of its own, before
+/// the append's row, and so its id, exists.
+fn chain(writes: Vec<Statement>, append: Statement) -> Result<Statement> {
+    if !append.sql.ends_with(" FROM lk") {
+        return Err(Error::Internal(format!("the event append does not follow the lock: {}", append.sql)));
+    }
     let mut sql = String::from("WITH ");
     let mut values = Vec::new();
     let mut take = |s: Statement| {
@@ -328,9 +455,36 @@ fn chain(writes: Vec<Statement>, append: Statement) -> Statement {
     for (i, w) in writes.into_iter().enumerate() {
         sql.push_str(&format!("w{i} AS ({}), ", take(w)));
     }
+    let lock = take(super::live::append_lock());
     let append = take(append);
-    sql.push_str(&format!("e AS ({append} RETURNING id) SELECT id FROM e"));
-    Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+    sql.push_str(&format!("lk AS MATERIALIZED ({lock}), e AS ({append} RETURNING id) SELECT id FROM e"));
+    Ok(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values))
+}
+
+/// `insert` (sea-query's `INSERT … VALUES (…)` of one row) as an
+/// `INSERT … SELECT` of the same values from the clause `lk` of [`chain`];
+/// any other statement unchanged, which [`chain`] refuses.
+fn from_lock(insert: Statement) -> Statement {
+    let sql = match insert.sql.split_once(" VALUES (") {
+        Some((head, row)) => match row.strip_suffix(')') {
+            Some(row) if !row.contains(')') => format!("{head} SELECT {row} FROM lk"),
+            _ => return insert,
+        },
+        None => return insert,
+    };
+    Statement { sql, ..insert }
+}
+
+/// Whether `e` is the failure of an insert of a request id another create
+/// has claimed (PostgreSQL's unique violation on its primary key).
+fn takes_claimed_id(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr::SqlxError;
+    let (DbErr::Exec(SqlxError(sea_orm::sqlx::Error::Database(db)))
+    | DbErr::Query(SqlxError(sea_orm::sqlx::Error::Database(db)))) = e
+    else {
+        return false;
+    };
+    db.code().as_deref() == Some("23505") && db.constraint() == Some("request_ids_pkey")
 }
 
 /// `sql` with each placeholder `$n` shifted to `$(n + by)`. The chained
@@ -377,20 +531,37 @@ mod tests {
     }
 
     #[test]
-    fn a_chain_binds_every_value_once_in_order() {
+    fn a_chain_binds_every_value_once_in_order_and_appends_after_the_lock() {
         let writes = vec![
             pg(r#"INSERT INTO "a" ("x", "y") VALUES ($1, $2)"#, vec![1i64.into(), "one".into()]),
             pg(r#"UPDATE "b" SET "z" = $1"#, vec![2i64.into()]),
         ];
-        let append = pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["k".into()]);
-        let chained = chain(writes, append);
+        let append =
+            from_lock(pg(r#"INSERT INTO "events" ("kind", "n") VALUES ($1, $2)"#, vec!["k".into(), 3i64.into()]));
+        let chained = chain(writes, append).expect("chain");
         assert_eq!(
             chained.sql,
             r#"WITH w0 AS (INSERT INTO "a" ("x", "y") VALUES ($1, $2)), w1 AS (UPDATE "b" SET "z" = $3), "#.to_owned()
-                + r#"e AS (INSERT INTO "events" ("kind") VALUES ($4) RETURNING id) SELECT id FROM e"#
+                + "lk AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($4)), "
+                + r#"e AS (INSERT INTO "events" ("kind", "n") SELECT $5, $6 FROM lk RETURNING id) SELECT id FROM e"#
         );
         let values = chained.values.expect("values").0;
-        let expected: Vec<sea_orm::Value> = vec![1i64.into(), "one".into(), 2i64.into(), "k".into()];
+        let expected: Vec<sea_orm::Value> = vec![
+            1i64.into(),
+            "one".into(),
+            2i64.into(),
+            super::super::live::APPEND_LOCK.into(),
+            "k".into(),
+            3i64.into(),
+        ];
         assert_eq!(values, expected);
+    }
+
+    #[test]
+    fn an_append_that_does_not_select_from_the_lock_is_refused() {
+        let multi_row = pg(r#"INSERT INTO "events" ("kind") VALUES ($1), ($2)"#, vec!["a".into(), "b".into()]);
+        let unchanged = from_lock(multi_row.clone());
+        assert_eq!(unchanged.sql, multi_row.sql);
+        assert!(matches!(chain(vec![], unchanged), Err(Error::Internal(_))));
     }
 }

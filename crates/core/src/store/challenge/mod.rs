@@ -3,11 +3,12 @@
 mod read;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
 };
 
 use super::entity::{challenge, challenge_theme};
-use super::write::{self, Claim, NewEvent, RequestId};
+use super::write::{self, Claim, Committed, NewEvent, RequestId};
 use super::{Store, lookup, shape};
 use crate::auth::Principal;
 use crate::domain::*;
@@ -28,6 +29,11 @@ fn insert_themes(backend: DatabaseBackend, id: i64, themes: &[Theme]) -> Result<
         challenge_theme::Entity::insert_many(rows).build(backend)
     })?;
     Ok(Some(insert))
+}
+
+/// The challenge a replayed create made.
+async fn replayed(conn: &impl ConnectionTrait, id: i64) -> Result<Challenge> {
+    load(conn, ChallengeId::from_db(id)).await?.ok_or_else(|| Error::Internal("replayed challenge is gone".into()))
 }
 
 /// Replace challenge `id`'s themes with `themes`.
@@ -60,17 +66,29 @@ impl Store {
         input: NewChallenge,
         request_id: Option<&RequestId>,
     ) -> Result<Challenge> {
-        let mut w = self.begin_write(&p.actor()).await?;
-        let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
+        let mut w = self.begin_create(&p.actor()).await?;
+        // On PostgreSQL the create writes nothing before its commit, which
+        // sends all of it in one statement: the new id is drawn up front.
+        let reserve = w.deferred_only().then_some(lookup::Reserve::CHALLENGE);
+        let (posting, reserved) =
+            lookup::Posting::read_reserving(&w.tx, p, parent, input.working_group, reserve).await?;
         if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await? {
-            let replayed = load(&w.tx, ChallengeId::from_db(id)).await?;
-            return w.unchanged(replayed.ok_or_else(|| Error::Internal("replayed challenge is gone".into()))?).await;
+            let item = replayed(&w.tx, id).await?;
+            return w.unchanged(item).await;
         }
-        posting.check_group("challenge.working_group")?;
+        if let Err(e) = posting.check_group("challenge.working_group") {
+            return match w.replay_of_pending_claim().await? {
+                Some(id) => {
+                    let item = replayed(&w.tx, id).await?;
+                    w.unchanged(item).await
+                }
+                None => Err(e),
+            };
+        }
         let backend = w.tx.get_database_backend();
         let country = posting.acting().country().as_str().to_owned();
         let (group, status) = (input.working_group.get(), ChallengeStatus::Open.as_str());
-        let values = vec![
+        let mut values = vec![
             group.into(),
             parent.get().into(),
             country.as_str().into(),
@@ -83,8 +101,13 @@ impl Store {
             w.now.into(),
             Option::<i64>::None.into(),
         ];
-        let insert = shape::statement(backend, ("challenge", 0), values, || {
+        if let Some(id) = reserved {
+            values.insert(0, id.into());
+        }
+        let shape = if reserved.is_some() { "challenge/with-id" } else { "challenge" };
+        let insert = shape::statement(backend, (shape, 0), values, || {
             let row = challenge::ActiveModel {
+                id: reserved.map_or(NotSet, Set),
                 working_group_id: Set(group),
                 municipality_id: Set(parent.get()),
                 country: Set(country.clone()),
@@ -96,22 +119,19 @@ impl Store {
                 create_time: Set(w.now),
                 update_time: Set(w.now),
                 archive_time: Set(None),
-                ..Default::default()
             };
-            let mut q = challenge::Entity::insert(row).into_query();
-            if backend == DatabaseBackend::Postgres {
-                q.returning_col(challenge::Column::Id);
-            }
-            backend.build(&q)
+            challenge::Entity::insert(row).build(backend)
         })?;
-        // SQLite gives the new row id with the insert itself; `RETURNING`
-        // would route it through a result set.
-        let id: i64 = if backend == DatabaseBackend::Postgres {
-            let inserted = w.tx.query_one(insert).await?;
-            inserted.ok_or_else(|| Error::Internal("the challenge insert returned no id".into()))?.try_get("", "id")?
-        } else {
-            let id = w.tx.execute(insert).await?.last_insert_id();
-            i64::try_from(id).map_err(|_| Error::Internal(format!("challenge id {id} out of range")))?
+        // SQLite gives the new row id with the insert itself.
+        let id: i64 = match reserved {
+            Some(id) => {
+                w.defer(insert);
+                id
+            }
+            None => {
+                let id = w.tx.execute(insert).await?.last_insert_id();
+                i64::try_from(id).map_err(|_| Error::Internal(format!("challenge id {id} out of range")))?
+            }
         };
         // A new challenge has no themes to remove; they are sent with the event.
         if let Some(insert) = insert_themes(backend, id, &input.themes)? {
@@ -137,8 +157,10 @@ impl Store {
             status: ChallengeStatus::Open,
             meta: Meta { version: 1, create_time: at, update_time: at, archive_time: None },
         };
-        w.commit(event("challenge.created", &created)).await?;
-        Ok(created)
+        match w.commit_or_replay(event("challenge.created", &created)).await? {
+            Committed::Event(_) => Ok(created),
+            Committed::Replay(id) => replayed(&self.db, id).await,
+        }
     }
 
     /// Change a challenge; status and visibility move only along their edges.
