@@ -1,7 +1,7 @@
 //! Look-ups shared by the writes of several resources.
 
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Statement};
 
 use super::entity::{membership, municipality, working_group};
 use crate::auth::{ActingFor, Principal};
@@ -47,20 +47,6 @@ pub(crate) struct Posting {
     member: bool,
 }
 
-/// A table whose next row id a create draws before it writes (on
-/// PostgreSQL, so that all its writes can go in one statement).
-pub(crate) struct Reserve {
-    /// The shape of the posting read that also draws the id.
-    shape: &'static str,
-    /// The table, whose `id` column has a sequence.
-    table: &'static str,
-}
-
-impl Reserve {
-    /// The next challenge id.
-    pub const CHALLENGE: Reserve = Reserve { shape: "posting+challenges.id", table: "challenges" };
-}
-
 impl Posting {
     /// Read what posting into `group` for `owner` needs and decide the
     /// capability to write for `owner` (as [`act_for`], first, before
@@ -71,19 +57,6 @@ impl Posting {
         owner: MunicipalityId,
         group: WorkingGroupId,
     ) -> Result<Posting> {
-        Ok(Self::read_reserving(conn, p, owner, group, None).await?.0)
-    }
-
-    /// [`Posting::read`], and with `reserve` (PostgreSQL only) the next id
-    /// of its table, drawn by the same statement (an id drawn for a create
-    /// that then fails is skipped, as a rolled-back insert's is).
-    pub async fn read_reserving(
-        conn: &impl ConnectionTrait,
-        p: &Principal,
-        owner: MunicipalityId,
-        group: WorkingGroupId,
-        reserve: Option<Reserve>,
-    ) -> Result<(Posting, Option<i64>)> {
         if p.municipality().is_some_and(|m| m != owner) {
             return Err(denied(owner));
         }
@@ -92,26 +65,16 @@ impl Posting {
         // In the order `Posting::statement` binds them: the membership
         // EXISTS, the group's join, the owner.
         let values = vec![1.into(), group_id.into(), owner_id.into(), group_id.into(), owner_id.into()];
-        let shape = reserve.as_ref().map_or("posting", |r| r.shape);
-        let statement = super::shape::statement(backend, (shape, 0), values, || {
-            let mut select = Self::statement(owner, group);
-            if let Some(r) = &reserve {
-                select.expr(Expr::cust(format!("nextval(pg_get_serial_sequence('{}', 'id'))", r.table)));
-            }
-            backend.build(&select)
-        })?;
+        let statement =
+            super::shape::statement(backend, ("posting", 0), values, || backend.build(&Self::statement(owner, group)))?;
         let row = conn.query_one(statement).await?.ok_or_else(|| Error::NotFound(names::municipality(owner)))?;
-        let reserved = match reserve {
-            Some(_) => Some(row.try_get_by_index::<i64>(5)?),
-            None => None,
-        };
         let country: String = row.try_get_by_index(0)?;
         let acting = p.act_for(owner, country_of(&country)?)?;
         if flag(&row, 1)? {
             return Err(Error::FailedPrecondition(format!("{} is archived", names::municipality(owner))));
         }
         let group_archived = if flag(&row, 2)? { Some(flag(&row, 3)?) } else { None };
-        Ok((Posting { acting, group, owner, group_archived, member: flag(&row, 4)? }, reserved))
+        Ok(Posting { acting, group, owner, group_archived, member: flag(&row, 4)? })
     }
 
     /// The statement [`Posting::read`] reads: the owner's country and
@@ -158,6 +121,19 @@ impl Posting {
             Some(false) => Ok(()),
         }
     }
+}
+
+/// What [`Posting::read`] and [`Posting::check_group`] check, for a writer
+/// acting for `owner` as a municipality of `country`, as one PostgreSQL
+/// condition (for [`super::write::WriteTx::check_at_commit`]): the owner is
+/// of that country and not archived, and a member of `group`, which is not
+/// archived.
+pub(crate) fn posting_holds(owner: MunicipalityId, group: WorkingGroupId, country: CountryCode) -> Statement {
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        r#"EXISTS (SELECT 1 FROM "municipalities" m JOIN "working_groups" g ON g."id" = $2 JOIN "memberships" s ON s."working_group_id" = g."id" AND s."municipality_id" = m."id" WHERE m."id" = $1 AND m."country" = $3 AND m."archive_time" IS NULL AND g."archive_time" IS NULL)"#,
+        [owner.get().into(), group.get().into(), country.as_str().into()],
+    )
 }
 
 /// A truth value computed by a statement: PostgreSQL returns a boolean,

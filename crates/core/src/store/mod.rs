@@ -11,6 +11,7 @@ mod direct;
 mod entity;
 mod event;
 mod filter;
+mod ids;
 mod initiative;
 mod live;
 mod lookup;
@@ -104,6 +105,8 @@ pub struct Store {
     /// On PostgreSQL, the newest event id committed here, which a task
     /// announces to the other replicas ([`live::announcer`]).
     announce: Option<Arc<watch::Sender<i64>>>,
+    /// On PostgreSQL, row ids drawn ahead for creates ([`ids`]).
+    ids: Option<Arc<ids::IdBlocks>>,
 }
 
 impl Store {
@@ -137,22 +140,22 @@ impl Store {
             Database::connect(opts).await?
         };
         let committed = Arc::new(watch::channel(0).0);
-        let (group, direct, slots, announce) = match db.get_database_backend() {
+        let (group, direct, slots, announce, ids) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 let path = sqlite_file(&options.url)?;
                 let writer = writer::Writer::open(&path, options.sqlite_durability)?;
                 // The runtime has a worker thread per core.
                 let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
                 let direct = direct::DirectReads::open(&path, threads)?;
-                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)), None, None)
+                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)), None, None, None)
             }
             DatabaseBackend::Postgres => {
                 let slots = slots::Slots::new(options.max_connections);
-                (None, None, Some(slots), Some(live::announcer(db.clone())))
+                (None, None, Some(slots), Some(live::announcer(db.clone())), Some(Arc::default()))
             }
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, group, committed, url: options.url.into(), direct, slots, announce })
+        Ok(Store { db, group, committed, url: options.url.into(), direct, slots, announce, ids })
     }
 
     /// Connect and apply pending migrations.

@@ -114,6 +114,10 @@ pub(crate) enum Committed {
     /// The request id was claimed by an earlier, committed create of the
     /// same request (found at commit, on PostgreSQL): what it created.
     Replay(i64),
+    /// The check sent with the commit ([`WriteTx::check_at_commit`]) did not
+    /// hold, or a row it vouched for was not there: nothing was written.
+    /// The caller checks again the slow way, for the precise error.
+    Unchecked,
 }
 
 /// An open write transaction.
@@ -135,6 +139,9 @@ pub(crate) struct WriteTx {
     slots: Option<Arc<super::slots::Slots>>,
     /// On PostgreSQL, told of the commit, to notify the other replicas.
     announce: Option<Arc<watch::Sender<i64>>>,
+    /// A condition the commit's statement checks before it appends the
+    /// event ([`WriteTx::check_at_commit`]).
+    guard: Option<Statement>,
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -184,17 +191,12 @@ impl Store {
             deferred: Vec::new(),
             slots: self.slots.clone(),
             announce: self.announce.clone(),
+            guard: None,
         }
     }
 }
 
 impl WriteTx {
-    /// Whether this is a create without a transaction, on PostgreSQL
-    /// ([`Store::begin_create`]): every write must be deferred.
-    pub fn deferred_only(&self) -> bool {
-        self.tx.deferred_only()
-    }
-
     /// Claim `request_id` for `method` with a request `fingerprint` (any
     /// stable description of the request). The claim row is written first so
     /// that a concurrent duplicate waits on it and then replays. In a create
@@ -307,6 +309,16 @@ impl WriteTx {
         Ok(())
     }
 
+    /// In a create without a transaction, have the commit's statement check
+    /// `condition` (a boolean SQL expression) before it appends the event,
+    /// instead of a read before: if it is false, the statement fails and
+    /// writes nothing, and the commit answers [`Committed::Unchecked`]. For
+    /// checks whose failures are rare and whose rows the write's own
+    /// inserts reference (a foreign key failing is answered the same way).
+    pub fn check_at_commit(&mut self, condition: Statement) {
+        self.guard = Some(condition);
+    }
+
     /// Send `statement` with the event, at commit, after the statements
     /// deferred before it. For writes whose result nothing in the write
     /// reads; a failure still fails the write. On PostgreSQL the deferred
@@ -330,6 +342,7 @@ impl WriteTx {
         match self.commit_or_replay(ev).await? {
             Committed::Event(id) => Ok(id),
             Committed::Replay(_) => Err(Error::Internal("a request id claimed up front was taken at commit".into())),
+            Committed::Unchecked => Err(Error::Internal("a write with no check at commit failed its check".into())),
         }
     }
 
@@ -392,13 +405,16 @@ impl WriteTx {
             if postgres { from_lock(insert) } else { insert }
         })?;
         let id = if postgres {
-            let appended = match self.tx.query_one(chain(writes, append)?).await {
+            let guarded = self.guard.take();
+            let checked = guarded.is_some();
+            let appended = match self.tx.query_one(chain(writes, guarded, append)?).await {
                 Err(e) if self.tx.deferred_only() && takes_claimed_id(&e) => {
                     // A create of the same request id committed first: the
                     // statement wrote nothing.
                     let claimed = self.claim.as_ref().ok_or_else(|| Error::Database(e))?;
                     return self.claimed_before(claimed).await.map(Committed::Replay);
                 }
+                Err(e) if checked && fails_check(&e) => return Ok(Committed::Unchecked),
                 appended => appended?,
             };
             appended.ok_or_else(|| Error::Internal("the event append returned no id".into()))?.try_get("", "id")?
@@ -433,15 +449,21 @@ impl WriteTx {
     }
 }
 
+/// The text a failed [`WriteTx::check_at_commit`] raises.
+const CHECK_FAILED: &str = "peerlab: a check at commit failed";
+
 /// One PostgreSQL statement that runs `writes` (each a data-modifying
 /// `WITH` clause: they all see the same snapshot, so no two may touch the
-/// same row), takes the write's share of the log's append lock (clause
-/// `lk`), then runs `append` (the event's insert, whose row is selected from
-/// `lk`: [`from_lock`]), and returns the new event's `id`.
+/// same row), takes the write's share of the log's append lock and checks
+/// `guard` (clause `lk`), then runs `append` (the event's insert, whose row
+/// is selected from `lk`: [`from_lock`]), and returns the new event's `id`.
 ///
 /// `lk` is `MATERIALIZED`: evaluated once, as a clause of its own, before
-/// the append's row, and so its id, exists.
-fn chain(writes: Vec<Statement>, append: Statement) -> Result<Statement> {
+/// the append's row, and so its id, exists. A false `guard` fails the whole
+/// statement: plain SQL has no statement to raise an error, so `lk` casts
+/// [`CHECK_FAILED`] to an integer, and the error names that text
+/// ([`fails_check`]).
+fn chain(writes: Vec<Statement>, guard: Option<Statement>, append: Statement) -> Result<Statement> {
     if !append.sql.ends_with(" FROM lk") {
         return Err(Error::Internal(format!("the event append does not follow the lock: {}", append.sql)));
     }
@@ -455,7 +477,11 @@ fn chain(writes: Vec<Statement>, append: Statement) -> Result<Statement> {
     for (i, w) in writes.into_iter().enumerate() {
         sql.push_str(&format!("w{i} AS ({}), ", take(w)));
     }
-    let lock = take(super::live::append_lock());
+    let mut lock = take(super::live::append_lock());
+    if let Some(guard) = guard {
+        let guard = take(guard);
+        lock.push_str(&format!(", CAST(CASE WHEN {guard} THEN '1' ELSE '{CHECK_FAILED}' END AS integer)"));
+    }
     let append = take(append);
     sql.push_str(&format!("lk AS MATERIALIZED ({lock}), e AS ({append} RETURNING id) SELECT id FROM e"));
     Ok(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values))
@@ -475,16 +501,32 @@ fn from_lock(insert: Statement) -> Statement {
     Statement { sql, ..insert }
 }
 
+/// Whether `e` is the failure of a check at commit: the guard's own error
+/// (see [`chain`]), or a foreign key of one of the write's rows naming a
+/// row the check vouched for.
+fn fails_check(e: &DbErr) -> bool {
+    match database_error(e).map(|db| (db.code(), db)) {
+        Some((Some(code), db)) if code == "22P02" => db.message().contains(CHECK_FAILED),
+        Some((Some(code), _)) => code == "23503",
+        _ => false,
+    }
+}
+
+/// The error PostgreSQL answered, if `e` is one.
+fn database_error(e: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::RuntimeErr::SqlxError;
+    match e {
+        DbErr::Exec(SqlxError(sea_orm::sqlx::Error::Database(db)))
+        | DbErr::Query(SqlxError(sea_orm::sqlx::Error::Database(db))) => Some(db.as_ref()),
+        _ => None,
+    }
+}
+
 /// Whether `e` is the failure of an insert of a request id another create
 /// has claimed (PostgreSQL's unique violation on its primary key).
 fn takes_claimed_id(e: &DbErr) -> bool {
-    use sea_orm::RuntimeErr::SqlxError;
-    let (DbErr::Exec(SqlxError(sea_orm::sqlx::Error::Database(db)))
-    | DbErr::Query(SqlxError(sea_orm::sqlx::Error::Database(db)))) = e
-    else {
-        return false;
-    };
-    db.code().as_deref() == Some("23505") && db.constraint() == Some("request_ids_pkey")
+    database_error(e)
+        .is_some_and(|db| db.code().as_deref() == Some("23505") && db.constraint() == Some("request_ids_pkey"))
 }
 
 /// `sql` with each placeholder `$n` shifted to `$(n + by)`. The chained
@@ -538,7 +580,7 @@ mod tests {
         ];
         let append =
             from_lock(pg(r#"INSERT INTO "events" ("kind", "n") VALUES ($1, $2)"#, vec!["k".into(), 3i64.into()]));
-        let chained = chain(writes, append).expect("chain");
+        let chained = chain(writes, None, append).expect("chain");
         assert_eq!(
             chained.sql,
             r#"WITH w0 AS (INSERT INTO "a" ("x", "y") VALUES ($1, $2)), w1 AS (UPDATE "b" SET "z" = $3), "#.to_owned()
@@ -558,10 +600,23 @@ mod tests {
     }
 
     #[test]
+    fn a_guard_is_checked_with_the_lock_before_the_append() {
+        let guard = pg("EXISTS (SELECT 1 FROM t WHERE id = $1)", vec![7i64.into()]);
+        let append = from_lock(pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["k".into()]));
+        let chained = chain(vec![], Some(guard), append).expect("chain");
+        assert_eq!(
+            chained.sql,
+            "WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1), CAST(CASE WHEN EXISTS (SELECT 1 FROM t WHERE id = $2) THEN '1' ELSE 'peerlab: a check at commit failed' END AS integer)), ".to_owned()
+                + r#"e AS (INSERT INTO "events" ("kind") SELECT $3 FROM lk RETURNING id) SELECT id FROM e"#
+        );
+        assert_eq!(chained.values.expect("values").0.len(), 3);
+    }
+
+    #[test]
     fn an_append_that_does_not_select_from_the_lock_is_refused() {
         let multi_row = pg(r#"INSERT INTO "events" ("kind") VALUES ($1), ($2)"#, vec!["a".into(), "b".into()]);
         let unchanged = from_lock(multi_row.clone());
         assert_eq!(unchanged.sql, multi_row.sql);
-        assert!(matches!(chain(vec![], unchanged), Err(Error::Internal(_))));
+        assert!(matches!(chain(vec![], None, unchanged), Err(Error::Internal(_))));
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::entity::{challenge, challenge_theme};
 use super::write::{self, Claim, Committed, NewEvent, RequestId};
 use super::{Store, lookup, shape};
-use crate::auth::Principal;
+use crate::auth::{ActingFor, Principal, ReadScope};
 use crate::domain::*;
 use crate::model::*;
 use crate::{Error, Result};
@@ -59,6 +59,15 @@ fn event(kind: &'static str, c: &Challenge) -> NewEvent {
 
 impl Store {
     /// Post a challenge for `parent`. Idempotent by `request_id`.
+    ///
+    /// On PostgreSQL a create sends all its writes in one statement, which
+    /// is its own transaction ([`Store::begin_create`]), with an id drawn
+    /// ahead ([`super::ids`]). When the caller is the owner's staff or its
+    /// country's admin, that statement also checks what posting needs
+    /// (the owner's country, that it and the group are active, that it is a
+    /// member): a create is then one round trip. If that check fails,
+    /// nothing was written, and the create runs again with a read of the
+    /// checks first, for the precise error.
     pub async fn create_challenge(
         &self,
         p: &Principal,
@@ -66,27 +75,67 @@ impl Store {
         input: NewChallenge,
         request_id: Option<&RequestId>,
     ) -> Result<Challenge> {
+        if let Some(acting) = self.acts_unread(p, parent)
+            && let Some(created) = self.post_challenge(p, parent, &input, request_id, Some(acting)).await?
+        {
+            return Ok(created);
+        }
+        let created = self.post_challenge(p, parent, &input, request_id, None).await?;
+        created.ok_or_else(|| Error::Internal("a create without a check at commit failed it".into()))
+    }
+
+    /// On PostgreSQL, the capability to write for `owner` if the caller has
+    /// it as a municipality of its own country (its staff, or its country's
+    /// admin), decided without reading: the commit checks the country.
+    fn acts_unread(&self, p: &Principal, owner: MunicipalityId) -> Option<ActingFor> {
+        self.ids.as_ref()?;
+        let country = match p.read_scope() {
+            ReadScope::Municipality { country, .. } | ReadScope::Country { country, drafts: true } => country,
+            _ => return None,
+        };
+        p.act_for(owner, country).ok()
+    }
+
+    /// Post a challenge. With `unread`, the posting checks go with the
+    /// commit, and `None` means they failed (nothing was written); without,
+    /// they are read first.
+    async fn post_challenge(
+        &self,
+        p: &Principal,
+        parent: MunicipalityId,
+        input: &NewChallenge,
+        request_id: Option<&RequestId>,
+        unread: Option<ActingFor>,
+    ) -> Result<Option<Challenge>> {
         let mut w = self.begin_create(&p.actor()).await?;
-        // On PostgreSQL the create writes nothing before its commit, which
-        // sends all of it in one statement: the new id is drawn up front.
-        let reserve = w.deferred_only().then_some(lookup::Reserve::CHALLENGE);
-        let (posting, reserved) =
-            lookup::Posting::read_reserving(&w.tx, p, parent, input.working_group, reserve).await?;
-        if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await? {
-            let item = replayed(&w.tx, id).await?;
-            return w.unchanged(item).await;
-        }
-        if let Err(e) = posting.check_group("challenge.working_group") {
-            return match w.replay_of_pending_claim().await? {
-                Some(id) => {
+        let acting = match unread {
+            Some(acting) => {
+                w.check_at_commit(lookup::posting_holds(parent, input.working_group, acting.country()));
+                // Without a transaction the id is claimed with the commit.
+                w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await?;
+                acting
+            }
+            None => {
+                let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
+                let fingerprint = format!("{parent}{input:?}");
+                if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &fingerprint).await? {
                     let item = replayed(&w.tx, id).await?;
-                    w.unchanged(item).await
+                    return w.unchanged(item).await.map(Some);
                 }
-                None => Err(e),
-            };
-        }
+                if let Err(e) = posting.check_group("challenge.working_group") {
+                    return match w.replay_of_pending_claim().await? {
+                        Some(id) => {
+                            let item = replayed(&w.tx, id).await?;
+                            w.unchanged(item).await.map(Some)
+                        }
+                        None => Err(e),
+                    };
+                }
+                posting.acting().clone()
+            }
+        };
         let backend = w.tx.get_database_backend();
-        let country = posting.acting().country().as_str().to_owned();
+        let country = acting.country().as_str().to_owned();
         let (group, status) = (input.working_group.get(), ChallengeStatus::Open.as_str());
         let mut values = vec![
             group.into(),
@@ -101,6 +150,12 @@ impl Store {
             w.now.into(),
             Option::<i64>::None.into(),
         ];
+        // On PostgreSQL the create writes nothing before its commit, which
+        // sends all of it in one statement: the new id is drawn ahead.
+        let reserved = match &self.ids {
+            Some(ids) => Some(ids.next(&self.db, "challenges").await?),
+            None => None,
+        };
         if let Some(id) = reserved {
             values.insert(0, id.into());
         }
@@ -148,18 +203,19 @@ impl Store {
             owner: Ownership {
                 working_group: input.working_group,
                 municipality: parent,
-                country: posting.acting().country(),
+                country: acting.country(),
                 visibility: input.visibility,
             },
-            title: input.title.into_string(),
-            description: input.description.into_string(),
+            title: input.title.as_str().to_owned(),
+            description: input.description.as_str().to_owned(),
             themes,
             status: ChallengeStatus::Open,
             meta: Meta { version: 1, create_time: at, update_time: at, archive_time: None },
         };
         match w.commit_or_replay(event("challenge.created", &created)).await? {
-            Committed::Event(_) => Ok(created),
-            Committed::Replay(id) => replayed(&self.db, id).await,
+            Committed::Event(_) => Ok(Some(created)),
+            Committed::Replay(id) => replayed(&self.db, id).await.map(Some),
+            Committed::Unchecked => Ok(None),
         }
     }
 
