@@ -92,7 +92,8 @@ pub struct Store {
     /// SQLite allows one writer at a time: writes queue in the process that
     /// owns the file (instead of contending inside SQLite), run on its one
     /// writing connection ([`writer`]) and commit together ([`batch`]).
-    /// None on PostgreSQL, where each write is a transaction on the pool.
+    /// None on PostgreSQL, where each write is a transaction on the pool (a
+    /// create, one statement: [`Store::begin_create`]).
     group: Option<batch::GroupCommit>,
     /// The highest committed event id this process knows of ([`Store::committed`]).
     committed: Arc<watch::Sender<i64>>,

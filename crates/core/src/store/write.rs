@@ -128,7 +128,8 @@ pub(crate) struct WriteTx {
     claim: Option<Claimed>,
     committed: Arc<watch::Sender<i64>>,
     /// On SQLite, the write's seat in the open group-commit batch (`tx` is
-    /// then a savepoint in it); on PostgreSQL `tx` is its own transaction.
+    /// then a savepoint in it); on PostgreSQL `tx` is its own transaction,
+    /// or, for a create, the pool ([`Store::begin_create`]).
     /// Declared after `tx` on purpose: fields drop in order, so a write cut
     /// off half-way rolls its savepoint back before giving up its seat.
     seat: Option<Seat>,

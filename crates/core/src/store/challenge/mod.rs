@@ -61,13 +61,12 @@ impl Store {
     /// Post a challenge for `parent`. Idempotent by `request_id`.
     ///
     /// On PostgreSQL a create sends all its writes in one statement, which
-    /// is its own transaction ([`Store::begin_create`]), with an id drawn
-    /// ahead ([`super::ids`]). When the caller is the owner's staff or its
-    /// country's admin, that statement also checks what posting needs
-    /// (the owner's country, that it and the group are active, that it is a
-    /// member): a create is then one round trip. If that check fails,
-    /// nothing was written, and the create runs again with a read of the
-    /// checks first, for the precise error.
+    /// is its own transaction, with an id drawn ahead. When the caller is
+    /// the owner's staff or its country's admin, that statement also checks
+    /// what posting needs (the owner's country, that it and the group are
+    /// active, that it is a member): a create is then one round trip. If
+    /// that check fails, nothing was written, and the create runs again
+    /// with a read of the checks first, for the precise error.
     pub async fn create_challenge(
         &self,
         p: &Principal,
