@@ -107,16 +107,16 @@ impl Store {
         unread: Option<ActingFor>,
     ) -> Result<Option<Challenge>> {
         let mut w = self.begin_create(&p.actor()).await?;
+        let fingerprint = format!("{parent}{input:?}");
         let acting = match unread {
             Some(acting) => {
                 w.check_at_commit(lookup::posting_holds(parent, input.working_group, acting.country()));
                 // Without a transaction the id is claimed with the commit.
-                w.claim(request_id, "CreateChallenge", &format!("{parent}{input:?}")).await?;
+                w.claim(request_id, "CreateChallenge", &fingerprint).await?;
                 acting
             }
             None => {
                 let posting = lookup::Posting::read(&w.tx, p, parent, input.working_group).await?;
-                let fingerprint = format!("{parent}{input:?}");
                 if let Claim::Replay(id) = w.claim(request_id, "CreateChallenge", &fingerprint).await? {
                     let item = replayed(&w.tx, id).await?;
                     return w.unchanged(item).await.map(Some);
