@@ -134,6 +134,90 @@ async fn a_retry_replays_after_its_group_is_archived(backend: Backend) {
     assert_eq!(written(&app.db.store).await, before, "none of them wrote anything");
 }
 
+/// A burst of creates, far more than commit at once: on PostgreSQL they
+/// queue and commit together, several in one statement. Each still gets
+/// its own answer (its challenge, the replay of its request id's first
+/// result, or its own error), the failing ones write nothing and do not
+/// take the others down, and the report counts every challenge once.
+async fn a_burst_of_creates_commits_each_once_with_its_own_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (m, g, ba) = mostar(&app).await;
+    let s = &app.db.store;
+    let parent = format!("municipalities/{m}");
+    let archived = seed::group(s, "Archived", &[(m, "BA")]).await;
+    execute(s, &format!("UPDATE working_groups SET archive_time = 1 WHERE id = {archived}")).await;
+    let first = ba.create_challenge(&parent, challenge(g, "First"), Some("burst-0".into())).await.expect("create");
+
+    enum Expect {
+        Created,
+        SameAs(usize),
+        Refused(&'static str),
+    }
+    // First creates that all succeed (on PostgreSQL, statements carrying
+    // several of them commit), then a burst where some fail or repeat
+    // another (a statement carrying one of those fails whole, and each of
+    // its creates commits alone).
+    let mut all = Vec::new();
+    let mut calls = Vec::new();
+    for i in 0..24 {
+        calls.push((challenge(g, &format!("Distinct {i}")), Some(format!("burst-d{i}")), Expect::Created));
+    }
+    all.push(calls);
+    let mut calls = Vec::new();
+    for i in 0..4 {
+        calls.push((challenge(g, &format!("Pair {i}")), Some(format!("burst-p{i}")), Expect::Created));
+        calls.push((challenge(g, &format!("Pair {i}")), Some(format!("burst-p{i}")), Expect::SameAs(24 + 4 * i)));
+        calls.push((challenge(g, &format!("Plain {i}")), None, Expect::Created));
+        calls.push((challenge(archived, &format!("Archived {i}")), None, Expect::Refused("challenge.working_group")));
+    }
+    calls.push((challenge(g, "Reused"), Some("burst-0".into()), Expect::Refused("request_id")));
+    all.push(calls);
+    let mut answers = Vec::new();
+    for calls in &all {
+        let sent = calls.iter().map(|(c, rid, _)| {
+            let (ba, parent, c, rid) = (ba.clone(), parent.clone(), c.clone(), rid.clone());
+            async move { ba.create_challenge(parent, c, rid).await }
+        });
+        answers.extend(join_all(sent).await);
+    }
+    let calls: Vec<_> = all.into_iter().flatten().collect();
+
+    let mut names = Vec::new();
+    for (i, ((c, _, expect), answer)) in calls.iter().zip(&answers).enumerate() {
+        match (expect, answer) {
+            (Expect::Created, Ok(created)) => {
+                assert_eq!(created.title, c.title, "call {i}");
+                names.push(created.name.clone());
+            }
+            (Expect::SameAs(at), Ok(created)) => {
+                let earlier = answers[*at].as_ref().expect("the pair's other create");
+                assert_eq!(created.name, earlier.name, "call {i} replays call {at}");
+            }
+            (Expect::Refused(field), Err(err)) => {
+                assert_eq!((err.code(), fields(err)), (Code::InvalidArgument, vec![(*field).to_owned()]), "call {i}");
+            }
+            (_, answer) => panic!("call {i} ({}): unexpected answer {answer:?}", c.title),
+        }
+    }
+    names.push(first.name);
+    let distinct: std::collections::HashSet<_> = names.iter().collect();
+    assert_eq!(distinct.len(), 33, "every create made its own challenge");
+    for name in &names {
+        let title = &answers.iter().flatten().find(|c| &c.name == name).map_or("First".into(), |c| c.title.clone());
+        assert_eq!(copies(s, title, name).await, (1, 1), "{name} ({title})");
+    }
+    // The client gives a create without a request id one of its own.
+    assert_eq!(written(s).await, [33, 33, 33, 33], "challenges, themes, events, request ids");
+
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let report = coordinator.reports().get_network_report(pb::GetNetworkReportRequest::default()).await;
+    let report = report.expect("network report").into_inner();
+    assert_eq!(report.totals.expect("totals").challenges, 33);
+    let ba_report = report.countries.iter().find(|c| c.country == "BA").expect("BA");
+    assert_eq!(ba_report.challenges_by_theme.get("digital-literacy"), Some(&33));
+    assert_eq!(ba_report.challenges_by_status.get("open"), Some(&33));
+}
+
 /// `n` shared challenges of `m`, inserted in one statement per 100.
 async fn insert_challenges(store: &Store, m: MunicipalityId, g: WorkingGroupId, n: usize) {
     for start in (0..n).step_by(100) {
@@ -290,6 +374,7 @@ async fn database_errors_reach_callers_as_internal_error(backend: Backend) {
 peerlab_testkit::on_both_backends!(
     one_request_id_writes_one_challenge,
     a_retry_replays_after_its_group_is_archived,
+    a_burst_of_creates_commits_each_once_with_its_own_answer,
     abusive_list_requests_are_bounded_or_refused,
     ten_thousand_themes_are_refused_and_nothing_is_written,
     a_token_of_invalid_bytes_is_unauthenticated_and_harms_no_one,

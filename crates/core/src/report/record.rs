@@ -258,7 +258,7 @@ fn challenge_row(
 
 /// Changes to the daily counters (`report_counts`) and the all-time totals
 /// (`report_totals`) of one or more writes.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Counters(Delta);
 
 impl Counters {

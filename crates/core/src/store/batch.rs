@@ -20,7 +20,9 @@
 //!
 //! PostgreSQL does not use this: concurrent transactions there already share
 //! WAL flushes, and serialising replicas' write bodies behind one lock would
-//! cost more than it saves.
+//! cost more than it saves. Its creates, which each commit in one statement,
+//! share statements instead when many are in flight ([`super::write`]'s
+//! `combined`).
 
 use std::mem;
 use std::sync::Arc;

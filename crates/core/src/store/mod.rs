@@ -108,6 +108,9 @@ pub struct Store {
     announce: Option<Arc<watch::Sender<i64>>>,
     /// On PostgreSQL, row ids drawn ahead for creates ([`ids`]).
     ids: Option<Arc<ids::IdBlocks>>,
+    /// On PostgreSQL, where creates commit, together when many are in
+    /// flight ([`write::Combiner`]).
+    combiner: Option<Arc<write::Combiner>>,
 }
 
 impl Store {
@@ -141,22 +144,25 @@ impl Store {
             Database::connect(opts).await?
         };
         let committed = Arc::new(watch::channel(0).0);
-        let (group, direct, slots, announce, ids) = match db.get_database_backend() {
+        let (group, direct, slots, announce, ids, combiner) = match db.get_database_backend() {
             DatabaseBackend::Sqlite => {
                 let path = sqlite_file(&options.url)?;
                 let writer = writer::Writer::open(&path, options.sqlite_durability)?;
                 // The runtime has a worker thread per core.
                 let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
                 let direct = direct::DirectReads::open(&path, threads)?;
-                (Some(batch::GroupCommit::start(writer, committed.clone())), Some(Arc::new(direct)), None, None, None)
+                let group = batch::GroupCommit::start(writer, committed.clone());
+                (Some(group), Some(Arc::new(direct)), None, None, None, None)
             }
             DatabaseBackend::Postgres => {
                 let slots = slots::Slots::new(options.max_connections);
-                (None, None, Some(slots), Some(live::announcer(db.clone())), Some(Arc::default()))
+                let combiner = write::Combiner::new(db.clone(), Some(slots.clone()), write::COMMITS_IN_FLIGHT);
+                let announce = Some(live::announcer(db.clone()));
+                (None, None, Some(slots), announce, Some(Arc::default()), Some(combiner))
             }
             DatabaseBackend::MySql => return Err(Error::Internal("MySQL is not supported".into())),
         };
-        Ok(Store { db, group, committed, url: options.url.into(), direct, slots, announce, ids })
+        Ok(Store { db, group, committed, url: options.url.into(), direct, slots, announce, ids, combiner })
     }
 
     /// Connect and apply pending migrations.

@@ -1,0 +1,341 @@
+//! The one PostgreSQL statement a write's commit sends: its deferred
+//! writes as data-modifying `WITH` clauses, the append lock with the check
+//! at commit, and the event.
+
+use sea_orm::{DatabaseBackend, DbErr, Statement};
+
+use crate::{Error, Result};
+
+/// The text a failed [`WriteTx::check_at_commit`] raises.
+pub(super) const CHECK_FAILED: &str = "peerlab: a check at commit failed";
+
+/// One write's part of a [`chain`]: its deferred writes, its check at
+/// commit and its event's append.
+pub(super) struct Link<'a> {
+    pub writes: &'a [Statement],
+    pub guard: Option<&'a Statement>,
+    pub append: &'a Statement,
+}
+
+/// One PostgreSQL statement that runs the writes of every link, then
+/// `shared` (each a data-modifying `WITH` clause: they all see the same
+/// snapshot, so no two may touch the same row), takes the share of the
+/// log's append lock and checks every link's guard (clause `lk`), then runs
+/// each link's append (the event's insert, whose row is selected from `lk`:
+/// [`from_lock`]), and returns for each link its index `m` and its new
+/// event's `id`.
+///
+/// `lk` is `MATERIALIZED`: evaluated once, as a clause of its own, before
+/// an append's row, and so its id, exists. A false guard fails the whole
+/// statement: plain SQL has no statement to raise an error, so `lk` casts
+/// [`CHECK_FAILED`] to an integer, and the error names that text
+/// ([`fails_check`]).
+pub(super) fn chain(links: &[Link<'_>], shared: &[Statement]) -> Result<Statement> {
+    if let Some(link) = links.iter().find(|l| !l.append.sql.ends_with(" FROM lk")) {
+        return Err(Error::Internal(format!("the event append does not follow the lock: {}", link.append.sql)));
+    }
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    let mut take = |s: &Statement| {
+        let shifted = renumber(&s.sql, values.len());
+        values.extend(s.values.iter().flat_map(|v| v.0.iter().cloned()));
+        shifted
+    };
+    let writes: Vec<&Statement> = links.iter().flat_map(|l| l.writes).chain(shared).collect();
+    let writes = if links.len() > 1 { merge(&writes) } else { writes.into_iter().cloned().collect() };
+    for (i, w) in writes.iter().enumerate() {
+        sql.push_str(&format!("w{i} AS ({}), ", take(w)));
+    }
+    let mut lock = take(&crate::store::live::append_lock());
+    let guards: Vec<String> = links.iter().filter_map(|l| l.guard).map(|g| format!("({})", take(g))).collect();
+    if !guards.is_empty() {
+        let all = guards.join(" AND ");
+        lock.push_str(&format!(", CAST(CASE WHEN {all} THEN '1' ELSE '{CHECK_FAILED}' END AS integer)"));
+    }
+    sql.push_str(&format!("lk AS MATERIALIZED ({lock})"));
+    for (m, link) in links.iter().enumerate() {
+        sql.push_str(&format!(", e{m} AS ({} RETURNING id)", take(link.append)));
+    }
+    let ids: Vec<String> = (0..links.len()).map(|m| format!("SELECT {m} AS m, id FROM e{m}")).collect();
+    sql.push(' ');
+    sql.push_str(&ids.join(" UNION ALL "));
+    Ok(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values))
+}
+
+/// `writes` with the inserts into the same table of the same columns (and
+/// the same `ON CONFLICT` clause) made one multi-row insert, in the place
+/// of the first of them; every other statement as it is. For a statement
+/// carrying several creates: it then has a clause per table rather than per
+/// create, which PostgreSQL plans and runs in much less time, and a text
+/// that depends on how many rows each table gets, not on which creates
+/// wrote them, so it is prepared once and used again.
+fn merge(writes: &[&Statement]) -> Vec<Statement> {
+    /// A statement of the merged list: `key` (the head and tail of an
+    /// insert) for one that more rows may join.
+    struct Merged {
+        key: Option<(String, String)>,
+        rows: Vec<String>,
+        values: Vec<sea_orm::Value>,
+    }
+    let mut out: Vec<Merged> = Vec::new();
+    for w in writes {
+        let values: Vec<sea_orm::Value> = w.values.iter().flat_map(|v| v.0.iter().cloned()).collect();
+        let Some((head, rows, tail)) = insert_rows(&w.sql) else {
+            out.push(Merged { key: None, rows: vec![w.sql.clone()], values });
+            continue;
+        };
+        let key = Some((head.to_owned(), tail.to_owned()));
+        match out.iter_mut().find(|m| m.key == key) {
+            Some(m) => {
+                m.rows.push(renumber(rows, m.values.len()));
+                m.values.extend(values);
+            }
+            None => out.push(Merged { key, rows: vec![rows.to_owned()], values }),
+        }
+    }
+    out.into_iter()
+        .map(|m| {
+            let sql = match m.key {
+                Some((head, tail)) => format!("{head} VALUES {}{tail}", m.rows.join(", ")),
+                None => m.rows.concat(),
+            };
+            Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, m.values)
+        })
+        .collect()
+}
+
+/// An `INSERT INTO … VALUES (…), (…) …` split into the part before
+/// ` VALUES `, the rows, and what follows them (an `ON CONFLICT` clause, or
+/// nothing); `None` for any other statement, or one whose head or tail
+/// binds a value or whose rows hold a quoted literal.
+fn insert_rows(sql: &str) -> Option<(&str, &str, &str)> {
+    let (head, rest) = sql.split_once(" VALUES ")?;
+    if !head.starts_with("INSERT INTO ") || head.contains('$') || !rest.starts_with('(') {
+        return None;
+    }
+    let bytes = rest.as_bytes();
+    let (mut depth, mut end) = (0usize, 0usize);
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    end = at + 1;
+                    if !rest[end..].starts_with(", (") {
+                        break;
+                    }
+                    at = end + 1;
+                }
+            }
+            b'\'' => return None,
+            _ => {}
+        }
+        at += 1;
+    }
+    let (rows, tail) = rest.split_at(end);
+    if depth != 0 || end == 0 || tail.contains('$') || tail.contains('\'') {
+        return None;
+    }
+    Some((head, rows, tail))
+}
+
+/// `insert` (sea-query's `INSERT … VALUES (…)` of one row) as an
+/// `INSERT … SELECT` of the same values from the clause `lk` of [`chain`];
+/// any other statement unchanged, which [`chain`] refuses.
+pub(super) fn from_lock(insert: Statement) -> Statement {
+    let sql = match insert.sql.split_once(" VALUES (") {
+        Some((head, row)) => match row.strip_suffix(')') {
+            Some(row) if !row.contains(')') => format!("{head} SELECT {row} FROM lk"),
+            _ => return insert,
+        },
+        None => return insert,
+    };
+    Statement { sql, ..insert }
+}
+
+/// Whether `e` is the failure of a check at commit: the guard's own error
+/// (see [`chain`]), or a foreign key of one of the write's rows naming a
+/// row the check vouched for.
+pub(super) fn fails_check(e: &DbErr) -> bool {
+    match database_error(e).map(|db| (db.code(), db)) {
+        Some((Some(code), db)) if code == "22P02" => db.message().contains(CHECK_FAILED),
+        Some((Some(code), _)) => code == "23503",
+        _ => false,
+    }
+}
+
+/// The error PostgreSQL answered, if `e` is one.
+pub(super) fn database_error(e: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
+    use sea_orm::RuntimeErr::SqlxError;
+    match e {
+        DbErr::Exec(SqlxError(sea_orm::sqlx::Error::Database(db)))
+        | DbErr::Query(SqlxError(sea_orm::sqlx::Error::Database(db))) => Some(db.as_ref()),
+        _ => None,
+    }
+}
+
+/// `sql` with each placeholder `$n` shifted to `$(n + by)`. The chained
+/// statements come already rendered (sea-query's, and the report's text from
+/// `report::sql`), each numbering its placeholders from `$1`, so the chain
+/// is composed as text. Every value is bound, never inlined, so a `$`
+/// followed by digits is always a placeholder (names are quoted, never `$n`).
+fn renumber(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+        Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
+    }
+
+    #[test]
+    fn placeholders_shift_and_nothing_else_moves() {
+        assert_eq!(
+            renumber(r#"UPDATE "t" SET "a" = $1 WHERE "b" = $2"#, 3),
+            r#"UPDATE "t" SET "a" = $4 WHERE "b" = $5"#
+        );
+        assert_eq!(renumber("SELECT $10, $9 $", 2), "SELECT $12, $11 $");
+        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
+    }
+
+    fn link<'a>(writes: &'a [Statement], guard: Option<&'a Statement>, append: &'a Statement) -> Link<'a> {
+        Link { writes, guard, append }
+    }
+
+    #[test]
+    fn a_chain_binds_every_value_once_in_order_and_appends_after_the_lock() {
+        let writes = vec![
+            pg(r#"INSERT INTO "a" ("x", "y") VALUES ($1, $2)"#, vec![1i64.into(), "one".into()]),
+            pg(r#"UPDATE "b" SET "z" = $1"#, vec![2i64.into()]),
+        ];
+        let append =
+            from_lock(pg(r#"INSERT INTO "events" ("kind", "n") VALUES ($1, $2)"#, vec!["k".into(), 3i64.into()]));
+        let chained = chain(&[link(&writes, None, &append)], &[]).expect("chain");
+        assert_eq!(
+            chained.sql,
+            r#"WITH w0 AS (INSERT INTO "a" ("x", "y") VALUES ($1, $2)), w1 AS (UPDATE "b" SET "z" = $3), "#.to_owned()
+                + "lk AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($4)), "
+                + r#"e0 AS (INSERT INTO "events" ("kind", "n") SELECT $5, $6 FROM lk RETURNING id) "#
+                + "SELECT 0 AS m, id FROM e0"
+        );
+        let values = chained.values.expect("values").0;
+        let expected: Vec<sea_orm::Value> = vec![
+            1i64.into(),
+            "one".into(),
+            2i64.into(),
+            crate::store::live::APPEND_LOCK.into(),
+            "k".into(),
+            3i64.into(),
+        ];
+        assert_eq!(values, expected);
+    }
+
+    #[test]
+    fn a_guard_is_checked_with_the_lock_before_the_append() {
+        let guard = pg("EXISTS (SELECT 1 FROM t WHERE id = $1)", vec![7i64.into()]);
+        let append = from_lock(pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["k".into()]));
+        let chained = chain(&[link(&[], Some(&guard), &append)], &[]).expect("chain");
+        assert_eq!(
+            chained.sql,
+            "WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1), CAST(CASE WHEN (EXISTS (SELECT 1 FROM t WHERE id = $2)) THEN '1' ELSE 'peerlab: a check at commit failed' END AS integer)), ".to_owned()
+                + r#"e0 AS (INSERT INTO "events" ("kind") SELECT $3 FROM lk RETURNING id) SELECT 0 AS m, id FROM e0"#
+        );
+        assert_eq!(chained.values.expect("values").0.len(), 3);
+    }
+
+    #[test]
+    fn several_writes_share_the_lock_and_the_shared_writes_and_each_gets_its_event() {
+        let a_writes = vec![pg(r#"INSERT INTO "a" ("x") VALUES ($1)"#, vec![1i64.into()])];
+        let a_guard = pg("EXISTS (SELECT 1 FROM t WHERE id = $1)", vec![7i64.into()]);
+        let a_append = from_lock(pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["a".into()]));
+        let b_writes = vec![pg(r#"INSERT INTO "a" ("x") VALUES ($1)"#, vec![2i64.into()])];
+        let b_guard = pg("EXISTS (SELECT 1 FROM t WHERE id = $1)", vec![8i64.into()]);
+        let b_append = from_lock(pg(r#"INSERT INTO "events" ("kind") VALUES ($1)"#, vec!["b".into()]));
+        let shared = vec![pg(r#"UPDATE "c" SET "n" = "n" + $1"#, vec![2i64.into()])];
+        let links = [link(&a_writes, Some(&a_guard), &a_append), link(&b_writes, Some(&b_guard), &b_append)];
+        let chained = chain(&links, &shared).expect("chain");
+        assert_eq!(
+            chained.sql,
+            r#"WITH w0 AS (INSERT INTO "a" ("x") VALUES ($1), ($2)), w1 AS (UPDATE "c" SET "n" = "n" + $3), "#
+                .to_owned()
+                + "lk AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($4), CAST(CASE WHEN "
+                + "(EXISTS (SELECT 1 FROM t WHERE id = $5)) AND (EXISTS (SELECT 1 FROM t WHERE id = $6)) "
+                + "THEN '1' ELSE 'peerlab: a check at commit failed' END AS integer)), "
+                + r#"e0 AS (INSERT INTO "events" ("kind") SELECT $7 FROM lk RETURNING id), "#
+                + r#"e1 AS (INSERT INTO "events" ("kind") SELECT $8 FROM lk RETURNING id) "#
+                + "SELECT 0 AS m, id FROM e0 UNION ALL SELECT 1 AS m, id FROM e1"
+        );
+        let values = chained.values.expect("values").0;
+        let expected: Vec<sea_orm::Value> = vec![
+            1i64.into(),
+            2i64.into(),
+            2i64.into(),
+            crate::store::live::APPEND_LOCK.into(),
+            7i64.into(),
+            8i64.into(),
+            "a".into(),
+            "b".into(),
+        ];
+        assert_eq!(values, expected);
+    }
+
+    #[test]
+    fn inserts_into_the_same_columns_become_one_and_others_stay_as_they_are() {
+        let conflict = " ON CONFLICT (k) DO UPDATE SET n = t.n + excluded.n";
+        let writes = [
+            pg(r#"INSERT INTO "a" ("x", "y") VALUES ($1, CAST($2 AS text))"#, vec![1i64.into(), "p".into()]),
+            pg(&format!("INSERT INTO t (k, n) VALUES ($1, $2), ($3, $4){conflict}"), vec![1i64.into(); 4]),
+            pg(r#"UPDATE "b" SET "z" = $1"#, vec![2i64.into()]),
+            pg(r#"INSERT INTO "a" ("x", "y") VALUES ($1, CAST($2 AS text))"#, vec![3i64.into(), "q".into()]),
+            pg(&format!("INSERT INTO t (k, n) VALUES ($1, $2){conflict}"), vec![5i64.into(), 6i64.into()]),
+            pg(r#"INSERT INTO "a" ("x") VALUES ($1)"#, vec![7i64.into()]),
+            pg(r#"INSERT INTO "q" ("x") VALUES ('('), ($1)"#, vec![8i64.into()]),
+        ];
+        let merged = merge(&writes.iter().collect::<Vec<_>>());
+        let sql: Vec<&str> = merged.iter().map(|m| m.sql.as_str()).collect();
+        let expected = [
+            r#"INSERT INTO "a" ("x", "y") VALUES ($1, CAST($2 AS text)), ($3, CAST($4 AS text))"#.to_owned(),
+            format!("INSERT INTO t (k, n) VALUES ($1, $2), ($3, $4), ($5, $6){conflict}"),
+            r#"UPDATE "b" SET "z" = $1"#.to_owned(),
+            r#"INSERT INTO "a" ("x") VALUES ($1)"#.to_owned(),
+            r#"INSERT INTO "q" ("x") VALUES ('('), ($1)"#.to_owned(),
+        ];
+        assert_eq!(sql, expected);
+        let values = |i: usize| merged[i].values.clone().expect("values").0;
+        assert_eq!(values(0), vec![1i64.into(), "p".into(), 3i64.into(), "q".into()]);
+        let counted: Vec<sea_orm::Value> =
+            vec![1i64.into(), 1i64.into(), 1i64.into(), 1i64.into(), 5i64.into(), 6i64.into()];
+        assert_eq!(values(1), counted);
+        assert_eq!(insert_rows("INSERT INTO t (k) VALUES ($1"), None, "unbalanced");
+        assert_eq!(insert_rows("INSERT INTO t (k) SELECT $1 FROM lk"), None);
+    }
+
+    #[test]
+    fn an_append_that_does_not_select_from_the_lock_is_refused() {
+        let multi_row = pg(r#"INSERT INTO "events" ("kind") VALUES ($1), ($2)"#, vec!["a".into(), "b".into()]);
+        let unchanged = from_lock(multi_row.clone());
+        assert_eq!(unchanged.sql, multi_row.sql);
+        assert!(matches!(chain(&[link(&[], None, &unchanged)], &[]), Err(Error::Internal(_))));
+    }
+}

@@ -1,0 +1,239 @@
+//! Group commit on PostgreSQL: concurrent creates share one statement.
+//!
+//! A create without a transaction ([`crate::store::Store::begin_create`])
+//! commits by sending one statement ([`chain`]). While fewer than
+//! [`Combiner::ceiling`] such statements are in flight, a create sends its
+//! own at once, so a lone create waits for nothing. When that many are in
+//! flight, creates queue, and the next statement to finish hands the whole
+//! queue to one statement: every queued create's writes, their report
+//! counter changes summed (each counter row changed once), one share of the
+//! append lock, every create's check and every create's event. It commits
+//! as one transaction: one commit and one WAL flush, one round trip and one
+//! pooled connection for all of them, and no create is answered before that
+//! commit.
+//!
+//! If that statement fails on something one of its creates did (a request
+//! id another create took, a check at commit that does not hold, any error
+//! PostgreSQL answers), it wrote nothing, and each of its creates sends its
+//! own statement, so that each gets its own answer. A lost connection is
+//! answered to all of them as it is: whether it committed is unknown, and a
+//! retry with the request id finds out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr, Statement};
+use tokio::sync::oneshot;
+
+use super::chain::{Link, chain, database_error};
+use crate::report::Counters;
+use crate::store::slots::Slots;
+
+/// How many creates' statements may be in flight before creates queue.
+/// Measured with S2 on PostgreSQL (16 creates in flight, 2 cores): 2 and 3
+/// gave the same throughput as no queue at all and ~12 % less server CPU
+/// per create; see BENCHMARKS.md, session 12.
+pub(crate) const COMMITS_IN_FLIGHT: usize = 2;
+
+/// How many creates one statement carries at most.
+const MOST: usize = 64;
+
+/// What a create's commit sends: its writes, its check at commit, its
+/// event's append, and its changes to the report counters.
+pub(super) struct Parts {
+    pub writes: Vec<Statement>,
+    pub guard: Option<Statement>,
+    pub append: Statement,
+    pub counters: Counters,
+}
+
+impl Parts {
+    fn link(&self) -> Link<'_> {
+        Link { writes: &self.writes, guard: self.guard.as_ref(), append: &self.append }
+    }
+}
+
+/// A queued create and where its answer goes.
+struct Member {
+    parts: Parts,
+    answer: oneshot::Sender<Answer>,
+}
+
+enum Answer {
+    /// The statement carrying the create ended so: its event id, or the error.
+    Done(std::result::Result<i64, DbErr>),
+    /// The shared statement failed and wrote nothing: send your own.
+    Alone(Parts),
+}
+
+/// The creates' statements in flight and the queue behind them.
+pub(crate) struct Combiner {
+    db: DatabaseConnection,
+    slots: Option<Arc<Slots>>,
+    /// How many statements may be in flight before creates queue.
+    ceiling: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    running: usize,
+    queue: Vec<Member>,
+}
+
+/// One of the [`Combiner::ceiling`] statements in flight. Dropped when its
+/// statement has ended (or its caller went away): the queue, if any, goes
+/// in the next statement, which takes its place.
+struct Running {
+    combiner: Arc<Combiner>,
+}
+
+impl Combiner {
+    /// Statements on `db`, at most `ceiling` in flight before creates
+    /// queue, their counter changes in `slots`.
+    pub fn new(db: DatabaseConnection, slots: Option<Arc<Slots>>, ceiling: usize) -> Arc<Self> {
+        Arc::new(Combiner { db, slots, ceiling: ceiling.max(1), state: Mutex::default() })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Commit a create's `parts`, alone or with others: its event's id, or
+    /// the error of a statement that carried it alone (as if it had sent
+    /// its own), or of a connection lost under a shared one.
+    pub(super) async fn commit(self: &Arc<Self>, parts: Parts) -> std::result::Result<i64, DbErr> {
+        let answered = {
+            let mut state = self.state();
+            if state.running < self.ceiling && state.queue.is_empty() {
+                state.running += 1;
+                Err(parts)
+            } else {
+                let (answer, answered) = oneshot::channel();
+                state.queue.push(Member { parts, answer });
+                Ok(answered)
+            }
+        };
+        let answered = match answered {
+            Ok(answered) => answered,
+            Err(parts) => {
+                let running = Running { combiner: self.clone() };
+                let ended = self.alone(parts).await;
+                drop(running);
+                return ended;
+            }
+        };
+        match answered.await {
+            Ok(Answer::Done(ended)) => ended,
+            Ok(Answer::Alone(parts)) => self.alone(parts).await,
+            Err(_) => Err(DbErr::Custom("a shared commit ended without an answer".into())),
+        }
+    }
+
+    /// Send one create's own statement.
+    async fn alone(&self, parts: Parts) -> std::result::Result<i64, DbErr> {
+        let Parts { writes, guard, append, counters } = parts;
+        let slot = self.slots.as_ref().and_then(|s| s.take());
+        let shared = counters.statements(DatabaseBackend::Postgres, slot.as_ref().map_or(0, |s| s.get()));
+        let link = Link { writes: &writes, guard: guard.as_ref(), append: &append };
+        let statement = chain(&[link], &shared).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let row = self.db.query_one(statement).await?;
+        drop(slot);
+        row.ok_or_else(|| DbErr::RecordNotFound("the event append returned no id".into()))?.try_get("", "id")
+    }
+
+    /// Send the creates of `members` in one statement and answer each.
+    async fn together(&self, members: Vec<Member>) {
+        if members.len() == 1 {
+            for Member { parts, answer } in members {
+                let _ = answer.send(Answer::Done(self.alone(parts).await));
+            }
+            return;
+        }
+        let slot = self.slots.as_ref().and_then(|s| s.take());
+        let mut counters = Counters::default();
+        for m in &members {
+            counters.merge(m.parts.counters.clone());
+        }
+        let shared = counters.statements(DatabaseBackend::Postgres, slot.as_ref().map_or(0, |s| s.get()));
+        let links: Vec<Link<'_>> = members.iter().map(|m| m.parts.link()).collect();
+        let ended = match chain(&links, &shared) {
+            Ok(statement) => self.ids(statement).await,
+            Err(e) => Err(DbErr::Custom(e.to_string())),
+        };
+        drop(slot);
+        let ids = match ended {
+            Ok(rows) => rows,
+            Err(e) if database_error(&e).is_some() && !crate::store::is_connection_error(&e) => {
+                tracing::debug!(error = %e, creates = members.len(), "a shared commit failed; each create commits alone");
+                for Member { parts, answer } in members {
+                    let _ = answer.send(Answer::Alone(parts));
+                }
+                return;
+            }
+            Err(e) => {
+                // Whether it committed is unknown: each create answers the
+                // error (a lost connection stays retryable), and a retry
+                // with its request id finds out.
+                tracing::warn!(error = %e, creates = members.len(), "a shared commit failed");
+                let (message, lost) = (e.to_string(), crate::store::is_connection_error(&e));
+                for m in members {
+                    let e = if lost {
+                        DbErr::Conn(RuntimeErr::Internal(message.clone()))
+                    } else {
+                        DbErr::Custom(message.clone())
+                    };
+                    let _ = m.answer.send(Answer::Done(Err(e)));
+                }
+                return;
+            }
+        };
+        tracing::trace!(creates = members.len(), "shared commit");
+        for (m, member) in members.into_iter().enumerate() {
+            let id = i32::try_from(m).ok().and_then(|m| ids.get(&m).copied());
+            let ended = id.ok_or_else(|| DbErr::RecordNotFound("a shared commit returned no event id".into()));
+            // A create whose caller went away is committed all the same.
+            let _ = member.answer.send(Answer::Done(ended));
+        }
+    }
+}
+
+impl Combiner {
+    /// Run a shared statement: the rows it returns are each create's index
+    /// and event id. Its text depends on how many rows each table gets
+    /// ([`chain`] merges the creates' inserts), so it is prepared once per
+    /// connection and used again, like every statement sea-orm runs.
+    async fn ids(&self, statement: Statement) -> std::result::Result<HashMap<i32, i64>, DbErr> {
+        let mut ids = HashMap::new();
+        for row in self.db.query_all(statement).await? {
+            ids.insert(row.try_get::<i32>("", "m")?, row.try_get::<i64>("", "id")?);
+        }
+        Ok(ids)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let members = {
+            let mut state = self.combiner.state();
+            if state.queue.is_empty() {
+                state.running -= 1;
+                return;
+            }
+            let take = state.queue.len().min(MOST);
+            state.queue.drain(..take).collect::<Vec<_>>()
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime left (the process is stopping): the queued creates'
+            // answers are dropped, which they report as an error.
+            self.combiner.state().running -= 1;
+            return;
+        };
+        // The next statement takes this one's place in `running`.
+        let next = Running { combiner: self.combiner.clone() };
+        runtime.spawn(async move {
+            next.combiner.together(members).await;
+            drop(next);
+        });
+    }
+}
