@@ -44,7 +44,7 @@ struct Cli {
     /// Which scenarios: all, or any of s1 … s6.
     #[arg(value_enum, required = true)]
     scenarios: Vec<Which>,
-    /// Smaller sizes and shorter windows (under ~2 minutes on 2 cores).
+    /// Smaller sizes and shorter windows (about 2–3 minutes on 2 cores).
     #[arg(long)]
     quick: bool,
     /// Also write the results, machine and settings as JSON to this file.
