@@ -196,9 +196,7 @@ impl Combiner {
             let _ = member.answer.send(Answer::Done(ended));
         }
     }
-}
 
-impl Combiner {
     /// Run a shared statement: the rows it returns are each create's index
     /// and event id. Its text depends on how many rows each table gets
     /// ([`chain`] merges the creates' inserts), so it is prepared once per
