@@ -149,3 +149,40 @@ where
     }
     Ok(latency)
 }
+
+/// Latencies of `n` calls each of `a` and `b`, taken in turns after `warmup`
+/// unmeasured turns: `a` then `b`, then `b` then `a`, and so on. A target and
+/// its ceiling measured one after the other can differ by what the machine
+/// did in between (writeback after a bulk load, another process); in turns,
+/// both see the same conditions, and neither always goes first.
+pub async fn in_turns<A, FutA, B, FutB>(
+    warmup: usize,
+    n: usize,
+    mut a: A,
+    mut b: B,
+) -> anyhow::Result<(Histogram<u64>, Histogram<u64>)>
+where
+    A: FnMut() -> FutA,
+    FutA: Future<Output = anyhow::Result<()>>,
+    B: FnMut() -> FutB,
+    FutB: Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..warmup {
+        a().await?;
+        b().await?;
+    }
+    let (mut of_a, mut of_b) = (histogram(), histogram());
+    for turn in 0..n {
+        for first in [turn % 2 == 0, turn % 2 == 1] {
+            let t0 = Instant::now();
+            if first {
+                a().await?;
+                record(&mut of_a, t0.elapsed());
+            } else {
+                b().await?;
+                record(&mut of_b, t0.elapsed());
+            }
+        }
+    }
+    Ok((of_a, of_b))
+}
