@@ -47,9 +47,9 @@ fn micros(us: i64) -> u32 {
 }
 
 /// What one subscriber saw. Latencies are kept as raw samples (µs) and put
-/// into the run's histograms afterwards: a histogram is 160 KiB of counters,
-/// so two per subscriber held 320 MiB in the bench process at 1,000
-/// subscribers, against 32 MiB of samples in a 20 s run.
+/// into the run's histograms afterwards: a histogram is about 170 KiB of
+/// counters, so two per subscriber held about 330 MiB in the bench process
+/// at 1,000 subscribers, against about 31 MiB of samples in a 20 s run.
 struct Seen {
     /// From the event's commit (its create time, taken in the write transaction) to receipt.
     latency: Vec<u32>,
