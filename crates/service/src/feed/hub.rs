@@ -1,43 +1,124 @@
 //! The [`Hub`]: one reader of the event log per process. Whenever the store
 //! signals a commit (its own, or another replica's through PostgreSQL), the
-//! hub reads the new events once, converts and encodes each once, and
-//! broadcasts them, in id order, to every open WatchEvents stream.
+//! hub reads the new events once, converts and encodes each once, and puts
+//! it, in id order, straight into the outbox of every stream that follows
+//! live events ([`Follower`]). No task of the stream's runs per event: the
+//! only task woken is the one writing the stream's responses. A stream whose
+//! outbox is full is handed back to its own task, which catches up from the
+//! log (and ends the stream if its client stops reading).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use peerlab_core::auth::ReadScope;
+use peerlab_core::domain::WorkingGroupId;
+use peerlab_core::feed::Audience;
 use peerlab_core::model::Event;
 use peerlab_core::store::Store;
 use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
 use peerlab_proto::v1 as pb;
 use peerlab_proto::v1::watch_events_response::Message;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
 
 use super::FeedSettings;
 use crate::convert;
 
-/// How many events the broadcast keeps for slow streams; a stream further
-/// behind than this catches up from the log instead.
-const BROADCAST: usize = 4096;
 /// Events read from the log per query.
 const BATCH: u64 = 1000;
 /// Read the log even without a signal this often, in case one was lost.
 const RESYNC: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// One live event: what subscribers judge it by, and the message they send.
-pub(super) struct Live {
-    /// For the audience check (the wire form leaves out the visibility).
-    pub(super) event: Event,
-    /// The WatchEvents message carrying the event, encoded once for every stream.
-    pub(super) message: EncodedWatchEventsResponse,
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Live {
-    fn new(event: Event) -> Live {
-        let wire = pb::WatchEventsResponse { message: Some(Message::Event(convert::event(event.clone()))) };
-        Live { message: Encoded::new(&wire), event }
+/// A stream the hub delivers live events to.
+pub(super) struct Follower {
+    /// Only this group's events.
+    working_group: Option<WorkingGroupId>,
+    /// Only these kinds (empty: all).
+    kinds: Vec<String>,
+    /// The stream's outbox.
+    out: mpsc::Sender<EncodedWatchEventsResponse>,
+    /// Shared with the stream's task, which sends heartbeats and takes the
+    /// stream back when it ends.
+    pub(super) state: Mutex<Following>,
+    /// Told when the hub stops delivering (`Following::live` turned false).
+    pub(super) handed_back: Notify,
+}
+
+/// Where a followed stream stands.
+pub(super) struct Following {
+    /// Every event up to this id has been queued for the client or judged not for it.
+    pub(super) position: i64,
+    /// When a message was last queued for the client.
+    pub(super) last_sent: Instant,
+    /// Who the caller can see as of `position`.
+    pub(super) audience: Audience,
+    /// Whether the hub still delivers to the stream.
+    pub(super) live: bool,
+}
+
+impl Follower {
+    pub(super) fn new(
+        working_group: Option<WorkingGroupId>,
+        kinds: Vec<String>,
+        out: mpsc::Sender<EncodedWatchEventsResponse>,
+        state: Following,
+    ) -> Follower {
+        Follower { working_group, kinds, out, state: Mutex::new(state), handed_back: Notify::new() }
+    }
+
+    /// Queue `event` (encoded on first need into `message`) if the stream
+    /// asked for it and may read it, and move past it; false when the outbox
+    /// is full or closed, and the stream's task takes over from the event.
+    fn offer(&self, event: &Event, message: &mut Option<EncodedWatchEventsResponse>, now: Instant) -> bool {
+        let id = event.id.get();
+        let mut s = lock(&self.state);
+        if id <= s.position {
+            return true;
+        }
+        let wanted = self.working_group.is_none_or(|g| event.working_group == Some(g))
+            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
+            && s.audience.sees(event);
+        if wanted {
+            let message = message.get_or_insert_with(|| encode_event(event));
+            if self.out.try_send(message.clone()).is_err() {
+                s.live = false;
+                drop(s);
+                self.handed_back.notify_one();
+                return false;
+            }
+            s.last_sent = now;
+        }
+        s.audience.observe(event);
+        s.position = id;
+        true
+    }
+}
+
+/// The WatchEvents message carrying `event`, encoded once for every stream.
+fn encode_event(event: &Event) -> EncodedWatchEventsResponse {
+    Encoded::new(&pb::WatchEventsResponse { message: Some(Message::Event(convert::event(event.clone()))) })
+}
+
+/// The streams following live events, and how far the hub has read.
+#[derive(Default)]
+pub(super) struct Followers {
+    /// Every event up to this id is committed and has been offered to the
+    /// followers (or there were none).
+    head: i64,
+    list: Vec<Arc<Follower>>,
+}
+
+impl Followers {
+    fn offer(&mut self, event: &Event) {
+        let mut message = None;
+        let now = Instant::now();
+        self.list.retain(|f| f.offer(event, &mut message, now));
+        self.head = event.id.get();
     }
 }
 
@@ -47,8 +128,7 @@ pub struct Hub {
     pub(super) store: Store,
     pub(super) settings: FeedSettings,
     pub(super) stop: watch::Receiver<bool>,
-    events: broadcast::Sender<Arc<Live>>,
-    head: watch::Receiver<i64>,
+    followers: Arc<Mutex<Followers>>,
     pub(super) limit: super::limit::StreamLimit,
 }
 
@@ -56,9 +136,8 @@ impl Hub {
     /// Start following the log of `store` (and, on PostgreSQL, the commits
     /// of other replicas) until `stop` turns true.
     pub fn start(store: Store, settings: FeedSettings, stop: watch::Receiver<bool>) -> Hub {
-        let (events, _) = broadcast::channel(BROADCAST);
-        let (head_tx, head) = watch::channel(0);
-        tokio::spawn(tail(store.clone(), events.clone(), head_tx, stop.clone()));
+        let followers = Arc::new(Mutex::new(Followers::default()));
+        tokio::spawn(tail(store.clone(), followers.clone(), stop.clone()));
         tokio::spawn({
             let (store, mut stop) = (store.clone(), stop.clone());
             async move {
@@ -68,30 +147,36 @@ impl Hub {
                 }
             }
         });
-        Hub { store, settings, stop, events, head, limit: Default::default() }
+        Hub { store, settings, stop, followers, limit: Default::default() }
     }
 
-    /// Live events from now on. Subscribe before reading the backlog, so
-    /// nothing committed in between is missed.
-    pub(super) fn subscribe(&self) -> broadcast::Receiver<Arc<Live>> {
-        self.events.subscribe()
-    }
-
-    /// The highest event id broadcast so far (or known committed when the
-    /// hub started): every event up to it is committed.
+    /// The highest event id the hub has read: every event up to it is committed.
     pub(super) fn head(&self) -> i64 {
-        *self.head.borrow()
+        lock(&self.followers).head
+    }
+
+    /// Have the hub deliver to `follower` from its position on; false (and
+    /// nothing done) when the hub has read past that position, so that the
+    /// events in between must first be read from the log.
+    pub(super) fn follow(&self, follower: &Arc<Follower>) -> bool {
+        let mut followers = lock(&self.followers);
+        if lock(&follower.state).position < followers.head {
+            return false;
+        }
+        followers.list.push(follower.clone());
+        true
+    }
+
+    /// Stop delivering to `follower`; afterwards its state is final.
+    pub(super) fn unfollow(&self, follower: &Arc<Follower>) {
+        lock(&self.followers).list.retain(|f| !Arc::ptr_eq(f, follower));
+        lock(&follower.state).live = false;
     }
 }
 
-/// Read what the log gained whenever the store signals a commit, and
-/// broadcast it in order.
-async fn tail(
-    store: Store,
-    events: broadcast::Sender<Arc<Live>>,
-    head: watch::Sender<i64>,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Read what the log gained whenever the store signals a commit, and offer
+/// it to the followers in order.
+async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::Receiver<bool>) {
     let mut committed = store.committed();
     let mut backoff = Duration::from_millis(50);
     let mut last = loop {
@@ -104,30 +189,41 @@ async fn tail(
             _ = stop.wait_for(|s| *s) => return,
         }
     };
-    head.send_replace(last);
+    lock(&followers).head = last;
     let mut final_read = Instant::now();
     loop {
         let newest = *committed.borrow_and_update();
-        if events.receiver_count() == 0 && newest >= last {
+        let idle = newest >= last && lock(&followers).list.is_empty();
+        if idle {
             // Nobody follows live events: no need to read them. Everything
             // up to the newest final id is in the log for the next stream's
             // catch-up to read. Where commits are in id order, that is the
             // newest committed id. On PostgreSQL a smaller id may still be
             // in flight, so the final id is read from the store, now and
-            // then: it must be read before nobody is found to follow, since
-            // a stream that subscribed meanwhile may have caught up to less.
-            if store.commits_in_id_order() {
-                last = newest;
-                head.send_replace(last);
+            // then. The head moves only while nobody follows (checked under
+            // the lock): a stream that started following meanwhile did so
+            // at a position no lower than the head, and reads on from there.
+            let final_id = if store.commits_in_id_order() {
+                Some(newest)
             } else if final_read.elapsed() >= RESYNC {
                 final_read = Instant::now();
                 match store.last_event_id().await {
-                    Ok(id) if events.receiver_count() == 0 => {
-                        last = last.max(id);
-                        head.send_replace(last);
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live feed cannot read the log");
+                        None
                     }
-                    Ok(_) => continue,
-                    Err(e) => tracing::warn!(error = %e, "live feed cannot read the log"),
+                }
+            } else {
+                None
+            };
+            if let Some(id) = final_id {
+                let mut f = lock(&followers);
+                if f.list.is_empty() {
+                    f.head = f.head.max(id);
+                    last = f.head;
+                } else {
+                    continue;
                 }
             }
         } else {
@@ -135,16 +231,13 @@ async fn tail(
                 Ok(batch) => {
                     backoff = Duration::from_millis(50);
                     let full = batch.len() as u64 == BATCH;
-                    for event in batch {
+                    for event in &batch {
+                        // The lock is taken per event, so that streams
+                        // joining or leaving wait for one event's delivery
+                        // at most. Nobody following: nothing is encoded.
+                        lock(&followers).offer(event);
                         last = event.id.get();
-                        // With nobody watching, skip the encoding: a stream that
-                        // subscribes later reads this event from the log, which
-                        // already holds it.
-                        if events.receiver_count() > 0 {
-                            let _ = events.send(Arc::new(Live::new(event)));
-                        }
                     }
-                    head.send_replace(last);
                     if full {
                         continue;
                     }

@@ -1,11 +1,12 @@
 //! The live event feed behind `FeedService.WatchEvents`.
 //!
-//! One [`Hub`] per process reads each new event from the log once and
-//! broadcasts it; each stream ([`Hub::watch`]) first replays the backlog it
-//! may read from the log, then forwards the live events its caller may read,
-//! with heartbeats while idle. Nothing is ever dropped silently: a stream that
-//! falls behind the broadcast catches up from the log, and one whose client
-//! stops reading is ended with a status naming the cursor to resume from.
+//! One [`Hub`] per process reads each new event from the log once and puts
+//! it into the outbox of every stream following live events; each stream
+//! ([`Hub::watch`]) first replays the backlog it may read from the log, then
+//! has the hub deliver the live events its caller may read, with heartbeats
+//! while idle. Nothing is ever dropped silently: a stream whose outbox is
+//! full catches up from the log, and one whose client stops reading is ended
+//! with a status naming the cursor to resume from.
 
 mod hub;
 mod limit;

@@ -10,15 +10,14 @@ use peerlab_core::feed::Audience;
 use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
 use peerlab_proto::v1 as pb;
 use peerlab_proto::v1::watch_events_response::Message;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::hub::Live;
+use super::hub::{Follower, Following, lock};
 use super::{Hub, WatchRequest};
 use crate::convert;
 use crate::status::to_status;
@@ -40,8 +39,22 @@ enum End {
     Status(Status),
 }
 
-/// What [`Stream::follow`] returns to: the broadcast ran ahead of it.
-struct Lagged;
+/// What [`Feed::follow`] returns to: the hub stopped delivering (the
+/// outbox was full), so the stream catches up from the log.
+struct HandedBack;
+
+/// While alive, the hub delivers to the follower; dropped (however the
+/// stream's task ends), the hub stops, and the follower's state is final.
+struct Followed<'a> {
+    hub: &'a Hub,
+    follower: &'a Arc<Follower>,
+}
+
+impl Drop for Followed<'_> {
+    fn drop(&mut self) {
+        self.hub.unfollow(self.follower);
+    }
+}
 
 /// Resolves once the server is shutting down.
 async fn stopping(stop: &mut watch::Receiver<bool>) {
@@ -57,16 +70,6 @@ fn encode(message: Message) -> EncodedWatchEventsResponse {
     Encoded::new(&pb::WatchEventsResponse { message: Some(message) })
 }
 
-/// The next live event already queued, without waiting.
-fn queued(live: &mut broadcast::Receiver<Arc<Live>>) -> Option<Result<Arc<Live>, RecvError>> {
-    match live.try_recv() {
-        Ok(event) => Some(Ok(event)),
-        Err(TryRecvError::Empty) => None,
-        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
-        Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
-    }
-}
-
 impl Hub {
     /// Open a stream for `req`: the events after `req.after` that its scope
     /// may read, backlog first, then live, until the client goes away or the
@@ -76,7 +79,14 @@ impl Hub {
         let permit = self.limit.acquire(caller, self.settings.max_streams_per_caller)?;
         let (out, outbox) = mpsc::channel(OUTBOX);
         let (end_tx, end_rx) = oneshot::channel();
-        let feed = Feed { hub: self.clone(), position: req.after, req, out, stop: self.stop.clone() };
+        let feed = Feed {
+            hub: self.clone(),
+            position: req.after,
+            last_sent: Instant::now(),
+            req,
+            out,
+            stop: self.stop.clone(),
+        };
         tokio::spawn(async move {
             let _permit = permit;
             if let End::Status(status) = feed.run().await {
@@ -96,20 +106,23 @@ struct Feed {
     req: WatchRequest,
     /// Every event up to this id has been sent to the client or judged not for it.
     position: i64,
+    /// When a message was last queued for the client.
+    last_sent: Instant,
     out: mpsc::Sender<EncodedWatchEventsResponse>,
     stop: watch::Receiver<bool>,
 }
 
 impl Feed {
     async fn run(mut self) -> End {
-        let mut live = self.hub.subscribe();
         let end = loop {
-            let mut audience = match self.catch_up().await {
+            let audience = match self.catch_up().await {
                 Ok(audience) => audience,
                 Err(end) => break end,
             };
-            match self.follow(&mut live, &mut audience).await {
-                Ok(Lagged) => tracing::debug!(position = self.position, "stream fell behind; catching up from the log"),
+            match self.follow(audience).await {
+                Ok(HandedBack) => {
+                    tracing::debug!(position = self.position, "stream fell behind; catching up from the log")
+                }
                 Err(end) => break end,
             }
         };
@@ -118,7 +131,6 @@ impl Feed {
         }
         end
     }
-
     /// Send the log after `position` page by page, then return the audience
     /// that judges live events from there on.
     async fn catch_up(&mut self) -> Result<Audience, End> {
@@ -154,75 +166,63 @@ impl Feed {
         }
     }
 
-    /// Forward live events past `position` until the broadcast runs ahead.
-    async fn follow(
-        &mut self,
-        live: &mut broadcast::Receiver<Arc<Live>>,
-        audience: &mut Audience,
-    ) -> Result<Lagged, End> {
+    /// Have the hub deliver live events from `position` on, until it hands
+    /// the stream back or the stream ends. Meanwhile this task only sends
+    /// heartbeats; the hub holds the position.
+    async fn follow(&mut self, audience: Audience) -> Result<HandedBack, End> {
+        let WatchRequest { working_group, ref kinds, .. } = self.req;
+        let state = Following { position: self.position, last_sent: self.last_sent, audience, live: true };
+        let follower = Arc::new(Follower::new(working_group, kinds.clone(), self.out.clone(), state));
+        if !self.hub.follow(&follower) {
+            // The hub read past `position` meanwhile: read that from the log first.
+            return Ok(HandedBack);
+        }
+        let followed = Followed { hub: &self.hub, follower: &follower };
         let every = self.hub.settings.heartbeat;
-        let mut last_sent = Instant::now();
-        // Built once and polled again on each wake-up, rather than rebuilt
-        // (timer and wakers registered anew) for every event.
-        let beat = tokio::time::sleep_until(last_sent + every);
+        let beat = tokio::time::sleep_until(self.last_sent + every);
         let mut stop = self.stop.clone();
         let stopped = stopping(&mut stop);
         let out = self.out.clone();
         let closed = out.closed();
         tokio::pin!(beat, stopped, closed);
-        loop {
-            let mut received = tokio::select! {
+        let result = loop {
+            tokio::select! {
                 biased;
-                () = &mut stopped => return Err(self.shutting_down()),
-                () = &mut closed => return Err(End::Gone),
-                received = live.recv() => received,
-                () = &mut beat => {
-                    if last_sent.elapsed() >= every {
-                        let time = Some(convert::timestamp(chrono::Utc::now()));
-                        self.send(encode(Message::Heartbeat(pb::Heartbeat { last_id: self.position, time }))).await?;
-                        last_sent = Instant::now();
+                () = &mut stopped => break Err(None),
+                () = &mut closed => break Err(Some(End::Gone)),
+                () = follower.handed_back.notified() => {
+                    if !lock(&follower.state).live {
+                        break Ok(None);
                     }
-                    beat.as_mut().reset(last_sent + every);
-                    continue;
                 }
-            };
-            // Everything already queued is handled on this one wake-up.
-            loop {
-                let event = match received {
-                    Ok(event) => event,
-                    Err(RecvError::Lagged(_)) => return Ok(Lagged),
-                    Err(RecvError::Closed) => return Err(self.shutting_down()),
-                };
-                if self.forward(&event, audience).await? {
-                    last_sent = Instant::now();
-                }
-                match queued(live) {
-                    Some(next) => received = next,
-                    None => break,
+                () = &mut beat => {
+                    // Under the lock, so the hub queues nothing in between
+                    // and the heartbeat's `last_id` is the stream's position.
+                    let mut s = lock(&follower.state);
+                    if s.last_sent.elapsed() >= every {
+                        let time = Some(convert::timestamp(chrono::Utc::now()));
+                        let beat = encode(Message::Heartbeat(pb::Heartbeat { last_id: s.position, time }));
+                        if let Err(e) = self.out.try_send(beat) {
+                            // The client has not read its outbox: the
+                            // heartbeat waits for room, under the stall rule.
+                            break Ok(Some(e.into_inner()));
+                        }
+                        s.last_sent = Instant::now();
+                    }
+                    beat.as_mut().reset(s.last_sent + every);
                 }
             }
+        };
+        drop(followed);
+        {
+            let s = lock(&follower.state);
+            (self.position, self.last_sent) = (s.position, s.last_sent);
         }
-    }
-
-    /// Send `live` if the stream asked for it and may read it, and move past
-    /// it either way; whether it was sent. Per stream this is only the
-    /// audience check and a pointer copy: the message is encoded already.
-    async fn forward(&mut self, live: &Live, audience: &mut Audience) -> Result<bool, End> {
-        let event = &live.event;
-        let id = event.id.get();
-        if id <= self.position {
-            return Ok(false);
+        match result {
+            Ok(None) => Ok(HandedBack),
+            Ok(Some(beat)) => self.send(beat).await.map(|()| HandedBack),
+            Err(end) => Err(end.unwrap_or_else(|| self.shutting_down())),
         }
-        let WatchRequest { working_group, ref kinds, .. } = self.req;
-        let wanted = working_group.is_none_or(|g| event.working_group == Some(g))
-            && (kinds.is_empty() || kinds.contains(&event.kind))
-            && audience.sees(event);
-        audience.observe(event);
-        if wanted {
-            self.send(live.message.clone()).await?;
-        }
-        self.position = id;
-        Ok(wanted)
     }
 
     /// Queue `message` for the client, waiting at most the stall timeout.
@@ -232,7 +232,10 @@ impl Feed {
         }
         // With room in the outbox (the usual case) no timer is set.
         let message = match self.out.try_send(message) {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                self.last_sent = Instant::now();
+                return Ok(());
+            }
             Err(TrySendError::Closed(_)) => return Err(End::Gone),
             Err(TrySendError::Full(message)) => message,
         };
@@ -251,6 +254,7 @@ impl Feed {
             },
         };
         permit.send(message);
+        self.last_sent = Instant::now();
         Ok(())
     }
 
