@@ -43,6 +43,16 @@ enum End {
 /// outbox was full), so the stream catches up from the log.
 struct HandedBack;
 
+/// Why a stream stopped following the hub.
+enum Left {
+    /// The hub handed it back.
+    HandedBack,
+    /// A heartbeat found the outbox full: it waits for room, under the stall rule.
+    Heartbeat(EncodedWatchEventsResponse),
+    Stopping,
+    Gone,
+}
+
 /// While alive, the hub delivers to the follower; dropped (however the
 /// stream's task ends), the hub stops, and the follower's state is final.
 struct Followed<'a> {
@@ -131,6 +141,7 @@ impl Feed {
         }
         end
     }
+
     /// Send the log after `position` page by page, then return the audience
     /// that judges live events from there on.
     async fn catch_up(&mut self) -> Result<Audience, End> {
@@ -185,14 +196,14 @@ impl Feed {
         let out = self.out.clone();
         let closed = out.closed();
         tokio::pin!(beat, stopped, closed);
-        let result = loop {
+        let left = loop {
             tokio::select! {
                 biased;
-                () = &mut stopped => break Err(None),
-                () = &mut closed => break Err(Some(End::Gone)),
+                () = &mut stopped => break Left::Stopping,
+                () = &mut closed => break Left::Gone,
                 () = follower.handed_back.notified() => {
                     if !lock(&follower.state).live {
-                        break Ok(None);
+                        break Left::HandedBack;
                     }
                 }
                 () = &mut beat => {
@@ -203,9 +214,7 @@ impl Feed {
                         let time = Some(convert::timestamp(chrono::Utc::now()));
                         let beat = encode(Message::Heartbeat(pb::Heartbeat { last_id: s.position, time }));
                         if let Err(e) = self.out.try_send(beat) {
-                            // The client has not read its outbox: the
-                            // heartbeat waits for room, under the stall rule.
-                            break Ok(Some(e.into_inner()));
+                            break Left::Heartbeat(e.into_inner());
                         }
                         s.last_sent = Instant::now();
                     }
@@ -218,10 +227,11 @@ impl Feed {
             let s = lock(&follower.state);
             (self.position, self.last_sent) = (s.position, s.last_sent);
         }
-        match result {
-            Ok(None) => Ok(HandedBack),
-            Ok(Some(beat)) => self.send(beat).await.map(|()| HandedBack),
-            Err(end) => Err(end.unwrap_or_else(|| self.shutting_down())),
+        match left {
+            Left::HandedBack => Ok(HandedBack),
+            Left::Heartbeat(beat) => self.send(beat).await.map(|()| HandedBack),
+            Left::Stopping => Err(self.shutting_down()),
+            Left::Gone => Err(End::Gone),
         }
     }
 
