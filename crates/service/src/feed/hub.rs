@@ -99,9 +99,14 @@ impl Follower {
     }
 }
 
+/// A WatchEvents message, encoded.
+pub(super) fn encode(message: Message) -> EncodedWatchEventsResponse {
+    Encoded::new(&pb::WatchEventsResponse { message: Some(message) })
+}
+
 /// The WatchEvents message carrying `event`, encoded once for every stream.
 fn encode_event(event: &Event) -> EncodedWatchEventsResponse {
-    Encoded::new(&pb::WatchEventsResponse { message: Some(Message::Event(convert::event(event.clone()))) })
+    encode(Message::Event(convert::event(event.clone())))
 }
 
 /// The streams following live events, and how far the hub has read.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt, stream};
 use peerlab_core::feed::Audience;
-use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
+use peerlab_proto::feed::EncodedWatchEventsResponse;
 use peerlab_proto::v1 as pb;
 use peerlab_proto::v1::watch_events_response::Message;
 use tokio::sync::mpsc::error::TrySendError;
@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::hub::{Follower, Following, lock};
+use super::hub::{Follower, Following, encode, lock};
 use super::{Hub, WatchRequest};
 use crate::convert;
 use crate::status::to_status;
@@ -74,10 +74,6 @@ async fn stopping(stop: &mut watch::Receiver<bool>) {
 fn resume_status(code: Code, reason: &str, what: &str, after: i64) -> Status {
     let info = ErrorDetails::with_error_info(reason, "peerlab", [("after_id".to_owned(), after.to_string())]);
     Status::with_error_details(code, format!("{what}; resume with after_id = {after}"), info)
-}
-
-fn encode(message: Message) -> EncodedWatchEventsResponse {
-    Encoded::new(&pb::WatchEventsResponse { message: Some(message) })
 }
 
 impl Hub {
