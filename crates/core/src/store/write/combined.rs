@@ -30,10 +30,16 @@ use crate::report::Counters;
 use crate::store::slots::Slots;
 
 /// How many creates' statements may be in flight before creates queue.
-/// Measured with S2 on PostgreSQL (16 creates in flight, 2 cores): 2 and 3
-/// gave the same throughput as no queue at all and ~12 % less server CPU
-/// per create; see BENCHMARKS.md, session 12.
-pub(crate) const COMMITS_IN_FLIGHT: usize = 2;
+/// One: while it runs, every create that arrives waits for the next
+/// statement, which then carries them all. Measured with S2 on PostgreSQL
+/// (16 creates in flight, 2 cores, alternating runs; BENCHMARKS.md, session
+/// 15): one statement in flight made about 20 % more creates a second than
+/// two, at about 20 % less server CPU per create and a lower p50 and p99;
+/// four did worse than two. More statements in flight split the same
+/// queue into smaller statements, each paying its fixed cost (a round trip,
+/// a plan, a commit). Session 12's machine, whose disk flushed half as
+/// fast, showed no difference beyond its noise between 2, 3, 4 and 8.
+pub(crate) const COMMITS_IN_FLIGHT: usize = 1;
 
 /// How many creates one statement carries at most.
 const MOST: usize = 64;
