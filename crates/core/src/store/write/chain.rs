@@ -2,6 +2,8 @@
 //! writes as data-modifying `WITH` clauses, the append lock with the check
 //! at commit, and the event.
 
+use std::fmt::Write as _;
+
 use sea_orm::{DatabaseBackend, DbErr, Statement};
 
 use crate::{Error, Result};
@@ -34,32 +36,81 @@ pub(super) fn chain(links: &[Link<'_>], shared: &[Statement]) -> Result<Statemen
     if let Some(link) = links.iter().find(|l| !l.append.sql.ends_with(" FROM lk")) {
         return Err(Error::Internal(format!("the event append does not follow the lock: {}", link.append.sql)));
     }
-    let mut sql = String::from("WITH ");
-    let mut values = Vec::new();
-    let mut take = |s: &Statement| {
-        let shifted = renumber(&s.sql, values.len());
-        values.extend(s.values.iter().flat_map(|v| v.0.iter().cloned()));
-        shifted
-    };
+    // Composed in one buffer: a shared statement carries many creates, and
+    // it is composed while the database waits for it.
+    let mut out = Composed::default();
+    out.sql.push_str("WITH ");
     let writes: Vec<&Statement> = links.iter().flat_map(|l| l.writes).chain(shared).collect();
-    let writes = if links.len() > 1 { merge(&writes) } else { writes.into_iter().cloned().collect() };
-    for (i, w) in writes.iter().enumerate() {
-        sql.push_str(&format!("w{i} AS ({}), ", take(w)));
+    if links.len() > 1 {
+        for (i, w) in merge(&writes).into_iter().enumerate() {
+            out.text(format_args!("w{i} AS ("));
+            out.push(&w.sql, w.values.map(|v| v.0).unwrap_or_default());
+            out.sql.push_str("), ");
+        }
+    } else {
+        for (i, w) in writes.iter().enumerate() {
+            out.text(format_args!("w{i} AS ("));
+            out.push(&w.sql, values_of(w));
+            out.sql.push_str("), ");
+        }
     }
-    let mut lock = take(&crate::store::live::append_lock());
-    let guards: Vec<String> = links.iter().filter_map(|l| l.guard).map(|g| format!("({})", take(g))).collect();
-    if !guards.is_empty() {
-        let all = guards.join(" AND ");
-        lock.push_str(&format!(", CAST(CASE WHEN {all} THEN '1' ELSE '{CHECK_FAILED}' END AS integer)"));
+    let lock = crate::store::live::append_lock();
+    out.sql.push_str("lk AS MATERIALIZED (");
+    out.push(&lock.sql, values_of(&lock));
+    let mut guards = links.iter().filter_map(|l| l.guard).peekable();
+    if guards.peek().is_some() {
+        out.sql.push_str(", CAST(CASE WHEN ");
+        for (k, guard) in guards.enumerate() {
+            if k > 0 {
+                out.sql.push_str(" AND ");
+            }
+            out.sql.push('(');
+            out.push(&guard.sql, values_of(guard));
+            out.sql.push(')');
+        }
+        out.text(format_args!(" THEN '1' ELSE '{CHECK_FAILED}' END AS integer)"));
     }
-    sql.push_str(&format!("lk AS MATERIALIZED ({lock})"));
+    out.sql.push(')');
     for (m, link) in links.iter().enumerate() {
-        sql.push_str(&format!(", e{m} AS ({} RETURNING id)", take(link.append)));
+        out.text(format_args!(", e{m} AS ("));
+        out.push(&link.append.sql, values_of(link.append));
+        out.sql.push_str(" RETURNING id)");
     }
-    let ids: Vec<String> = (0..links.len()).map(|m| format!("SELECT {m} AS m, id FROM e{m}")).collect();
-    sql.push(' ');
-    sql.push_str(&ids.join(" UNION ALL "));
-    Ok(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values))
+    out.sql.push(' ');
+    for m in 0..links.len() {
+        if m > 0 {
+            out.sql.push_str(" UNION ALL ");
+        }
+        out.text(format_args!("SELECT {m} AS m, id FROM e{m}"));
+    }
+    Ok(Statement::from_sql_and_values(DatabaseBackend::Postgres, out.sql, out.values))
+}
+
+/// A statement being composed of others: each one's text goes in with its
+/// placeholders shifted past the values already in ([`renumber`]).
+#[derive(Default)]
+struct Composed {
+    sql: String,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Composed {
+    /// Append `sql`, whose placeholders count from `$1`, and its `values`.
+    fn push(&mut self, sql: &str, values: impl IntoIterator<Item = sea_orm::Value>) {
+        renumber(&mut self.sql, sql, self.values.len());
+        self.values.extend(values);
+    }
+
+    /// Append text without placeholders.
+    fn text(&mut self, text: std::fmt::Arguments<'_>) {
+        // Writing to a `String` cannot fail.
+        let _ = self.sql.write_fmt(text);
+    }
+}
+
+/// A borrowed statement's values, copied.
+fn values_of(s: &Statement) -> impl Iterator<Item = sea_orm::Value> + '_ {
+    s.values.iter().flat_map(|v| v.0.iter().cloned())
 }
 
 /// `writes` with the inserts into the same table of the same columns (and
@@ -71,35 +122,40 @@ pub(super) fn chain(links: &[Link<'_>], shared: &[Statement]) -> Result<Statemen
 /// wrote them, so it is prepared once and used again.
 fn merge(writes: &[&Statement]) -> Vec<Statement> {
     /// A statement of the merged list: `key` (the head and tail of an
-    /// insert) for one that more rows may join.
-    struct Merged {
-        key: Option<(String, String)>,
-        rows: Vec<String>,
-        values: Vec<sea_orm::Value>,
+    /// insert) for one that more rows may join; its tail is added last.
+    struct Merged<'a> {
+        key: Option<(&'a str, &'a str)>,
+        out: Composed,
     }
-    let mut out: Vec<Merged> = Vec::new();
+    let mut merged: Vec<Merged<'_>> = Vec::new();
     for w in writes {
-        let values: Vec<sea_orm::Value> = w.values.iter().flat_map(|v| v.0.iter().cloned()).collect();
         let Some((head, rows, tail)) = insert_rows(&w.sql) else {
-            out.push(Merged { key: None, rows: vec![w.sql.clone()], values });
+            let out = Composed { sql: w.sql.clone(), values: values_of(w).collect() };
+            merged.push(Merged { key: None, out });
             continue;
         };
-        let key = Some((head.to_owned(), tail.to_owned()));
-        match out.iter_mut().find(|m| m.key == key) {
+        let key = Some((head, tail));
+        match merged.iter_mut().find(|m| m.key == key) {
             Some(m) => {
-                m.rows.push(renumber(rows, m.values.len()));
-                m.values.extend(values);
+                m.out.sql.push_str(", ");
+                m.out.push(rows, values_of(w));
             }
-            None => out.push(Merged { key, rows: vec![rows.to_owned()], values }),
+            None => {
+                let mut out = Composed::default();
+                out.sql.push_str(head);
+                out.sql.push_str(" VALUES ");
+                out.push(rows, values_of(w));
+                merged.push(Merged { key, out });
+            }
         }
     }
-    out.into_iter()
-        .map(|m| {
-            let sql = match m.key {
-                Some((head, tail)) => format!("{head} VALUES {}{tail}", m.rows.join(", ")),
-                None => m.rows.concat(),
-            };
-            Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, m.values)
+    merged
+        .into_iter()
+        .map(|Merged { key, mut out }| {
+            if let Some((_, tail)) = key {
+                out.sql.push_str(tail);
+            }
+            Statement::from_sql_and_values(DatabaseBackend::Postgres, out.sql, out.values)
         })
         .collect()
 }
@@ -176,29 +232,32 @@ pub(super) fn database_error(e: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::Da
     }
 }
 
-/// `sql` with each placeholder `$n` shifted to `$(n + by)`. The chained
-/// statements come already rendered (sea-query's, and the report's text from
-/// `report::sql`), each numbering its placeholders from `$1`, so the chain
-/// is composed as text. Every value is bound, never inlined, so a `$`
-/// followed by digits is always a placeholder (names are quoted, never `$n`).
-fn renumber(sql: &str, by: usize) -> String {
+/// Append `sql` to `out` with each placeholder `$n` shifted to `$(n + by)`.
+/// The chained statements come already rendered (sea-query's, and the
+/// report's text from `report::sql`), each numbering its placeholders from
+/// `$1`, so the chain is composed as text. Every value is bound, never
+/// inlined, so a `$` followed by digits is always a placeholder (names are
+/// quoted, never `$n`).
+fn renumber(out: &mut String, sql: &str, by: usize) {
     if by == 0 {
-        return sql.to_owned();
+        out.push_str(sql);
+        return;
     }
-    let mut out = String::with_capacity(sql.len() + 16);
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..=at]);
         rest = &rest[at + 1..];
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
+            Ok(n) => {
+                // Writing to a `String` cannot fail.
+                let _ = write!(out, "{}", n + by);
+            }
             Err(_) => out.push_str(&rest[..digits]),
         }
         rest = &rest[digits..];
     }
     out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -211,12 +270,17 @@ mod tests {
 
     #[test]
     fn placeholders_shift_and_nothing_else_moves() {
+        let renumbered = |sql: &str, by: usize| {
+            let mut out = String::from("> ");
+            renumber(&mut out, sql, by);
+            out
+        };
         assert_eq!(
-            renumber(r#"UPDATE "t" SET "a" = $1 WHERE "b" = $2"#, 3),
-            r#"UPDATE "t" SET "a" = $4 WHERE "b" = $5"#
+            renumbered(r#"UPDATE "t" SET "a" = $1 WHERE "b" = $2"#, 3),
+            r#"> UPDATE "t" SET "a" = $4 WHERE "b" = $5"#
         );
-        assert_eq!(renumber("SELECT $10, $9 $", 2), "SELECT $12, $11 $");
-        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
+        assert_eq!(renumbered("SELECT $10, $9 $", 2), "> SELECT $12, $11 $");
+        assert_eq!(renumbered("SELECT $1", 0), "> SELECT $1");
     }
 
     fn link<'a>(writes: &'a [Statement], guard: Option<&'a Statement>, append: &'a Statement) -> Link<'a> {
