@@ -197,6 +197,9 @@ impl Store {
 
     /// Close the pool.
     pub async fn close(self) -> Result<()> {
+        if let Some(combiner) = &self.combiner {
+            combiner.release();
+        }
         self.db.close().await?;
         Ok(())
     }
@@ -276,7 +279,7 @@ impl Store {
 
 /// How long a PostgreSQL connection may sit in the pool and still be handed
 /// out without a ping.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The pool of PostgreSQL connections, as sea-orm's would be but for one
 /// setting sea-orm does not expose. sqlx pings every connection as it goes

@@ -3,12 +3,14 @@
 //! alone, and what was confirmed is there for every other connection.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use peerlab_core::Error;
 use peerlab_core::domain::*;
 use peerlab_core::model::*;
-use peerlab_core::store::{RequestId, Store, StoreOptions};
+use peerlab_core::store::{RequestId, Store, StoreOptions, is_connection_error};
 use peerlab_testkit::{Backend, TestDb, seed, staff};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 
 fn new(group: WorkingGroupId, title: &str) -> NewChallenge {
     NewChallenge {
@@ -133,6 +135,76 @@ async fn writes_cut_off_midway_leave_whole_writes_only(backend: Backend) {
     }
     assert_eq!(seed::count(s, "challenges").await, 64);
     assert_eq!(seed::count(s, "events").await, 64);
+}
+
+/// On PostgreSQL, creates commit on a connection the store holds between
+/// them. When PostgreSQL ends the store's connections: right after, a
+/// create fails at most twice, each time as a lost connection (a retry
+/// with its request id is safe), then goes through, once; and when the
+/// held connection has sat idle for more than a second, it is checked
+/// before use, so a create after the loss goes through at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_lost_held_connection_is_replaced() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let s = &db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA")]).await;
+    let create = |i: usize| async move {
+        s.create_challenge(&staff("BA", mostar), mostar, new(g, &format!("c{i}")), Some(&rid(i))).await
+    };
+    create(0).await.expect("the first create");
+
+    // Another connection ends the store's, and waits until they are gone
+    // (the store's listener and pool open new ones meanwhile).
+    let killer = sea_orm::Database::connect(db.url.as_str()).await.expect("connect");
+    let sql = |text: &str| Statement::from_string(DatabaseBackend::Postgres, text);
+    let end_the_store_s_connections = || async {
+        let ended = killer
+            .query_all(sql("SELECT pid, pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+                            WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            .await
+            .expect("terminate");
+        let ended: Vec<i32> = ended.iter().map(|r| r.try_get("", "pid").expect("pid")).collect();
+        assert!(!ended.is_empty(), "the store had connections to end");
+        let list = ended.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+        for _ in 0..100 {
+            let left = killer
+                .query_all(sql(&format!("SELECT pid FROM pg_stat_activity WHERE pid IN ({list})")))
+                .await
+                .expect("activity");
+            if left.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the ended connections did not go away");
+    };
+
+    // Right after the loss (nothing idle long enough to be checked).
+    end_the_store_s_connections().await;
+    let mut failed = 0;
+    loop {
+        match create(1).await {
+            Ok(_) => break,
+            Err(Error::Database(e)) if is_connection_error(&e) && failed < 2 => failed += 1,
+            Err(e) => panic!("after {failed} lost connections: {e:?}"),
+        }
+    }
+
+    // After more than a second idle, the held connection is checked first.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    end_the_store_s_connections().await;
+    create(2).await.expect("a create after an idle loss goes through at once");
+
+    assert_eq!(seed::count(s, "challenges").await, 3, "each create once");
+    assert_eq!(seed::count(s, "events").await, 3);
+
+    // The store closes promptly with a connection held.
+    let closing = tokio::time::timeout(Duration::from_secs(10), s.clone().close()).await;
+    assert!(matches!(closing, Ok(Ok(()))), "the store did not close: {closing:?}");
 }
 
 peerlab_testkit::on_both_backends!(

@@ -21,8 +21,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr, Statement};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::sqlx::{self, Connection as _, PgPool, Postgres, Row as _};
+use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr, Statement};
+use sea_query_binder::SqlxValues;
 use tokio::sync::oneshot;
 
 use super::chain::{Link, chain, database_error};
@@ -74,7 +79,7 @@ enum Answer {
 
 /// The creates' statements in flight and the queue behind them.
 pub(crate) struct Combiner {
-    db: DatabaseConnection,
+    held: Held,
     slots: Option<Arc<Slots>>,
     /// How many statements may be in flight before creates queue.
     ceiling: usize,
@@ -98,11 +103,21 @@ impl Combiner {
     /// Statements on `db`, at most `ceiling` in flight before creates
     /// queue, their counter changes in `slots`.
     pub fn new(db: DatabaseConnection, slots: Option<Arc<Slots>>, ceiling: usize) -> Arc<Self> {
-        Arc::new(Combiner { db, slots, ceiling: ceiling.max(1), state: Mutex::default() })
+        let pool = db.get_postgres_connection_pool().clone();
+        let holds = pool.options().get_max_connections() >= HOLD_FROM;
+        let held = Held { pool, holds, conn: Mutex::default() };
+        Arc::new(Combiner { held, slots, ceiling: ceiling.max(1), state: Mutex::default() })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Give the held connection back to the pool, so that closing the pool
+    /// closes it then (a connection out of the pool when it closes is
+    /// closed only when it comes back).
+    pub fn release(&self) {
+        drop(self.held.conn.lock().unwrap_or_else(PoisonError::into_inner).take());
     }
 
     /// Commit a create's `parts`, alone or with others: its event's id, or
@@ -143,9 +158,11 @@ impl Combiner {
         let shared = counters.statements(DatabaseBackend::Postgres, slot.as_ref().map_or(0, |s| s.get()));
         let link = Link { writes: &writes, guard: guard.as_ref(), append: &append };
         let statement = chain(&[link], &shared).map_err(|e| DbErr::Custom(e.to_string()))?;
-        let row = self.db.query_one(statement).await?;
+        let rows = self.held.query(statement).await;
         drop(slot);
-        row.ok_or_else(|| DbErr::RecordNotFound("the event append returned no id".into()))?.try_get("", "id")
+        let row = rows?.into_iter().next();
+        let row = row.ok_or_else(|| DbErr::RecordNotFound("the event append returned no id".into()))?;
+        row.try_get("id").map_err(query_error)
     }
 
     /// Send the creates of `members` in one statement and answer each.
@@ -205,15 +222,87 @@ impl Combiner {
 
     /// Run a shared statement: the rows it returns are each create's index
     /// and event id. Its text depends on how many rows each table gets
-    /// ([`chain`] merges the creates' inserts), so it is prepared once per
-    /// connection and used again, like every statement sea-orm runs.
+    /// ([`chain`] merges the creates' inserts), so it is prepared once on
+    /// the held connection and used again.
     async fn ids(&self, statement: Statement) -> std::result::Result<HashMap<i32, i64>, DbErr> {
         let mut ids = HashMap::new();
-        for row in self.db.query_all(statement).await? {
-            ids.insert(row.try_get::<i32>("", "m")?, row.try_get::<i64>("", "id")?);
+        for row in self.held.query(statement).await? {
+            ids.insert(row.try_get::<i32, _>("m").map_err(query_error)?, row.try_get("id").map_err(query_error)?);
         }
         Ok(ids)
     }
+}
+
+/// The pooled connection the creates' statements run on, held between
+/// them rather than given back to the pool after each.
+///
+/// sqlx pings a connection each time it goes back to its pool (a round
+/// trip), and PostgreSQL plans a prepared statement afresh at each of its
+/// first five runs on a connection. The shared statements, whose text
+/// varies with how many creates they carry, went to whichever of the
+/// pool's connections was free: measured in session 15 (PostgreSQL's own
+/// durations of each message), their binds, where that planning happens,
+/// took a quarter of their time. On one held connection each text is
+/// prepared and planned for good once.
+///
+/// The connection goes back to the pool, which checks it, whenever a
+/// statement on it ends with anything but PostgreSQL's own answer (an
+/// error of the connection, or a task cut off mid-statement, which drops
+/// it); the next statement then takes another. One idle for longer than
+/// [`crate::store::PING_AFTER_IDLE`] is pinged first, as the pool does.
+struct Held {
+    pool: PgPool,
+    /// Whether the pool is large enough to hold one of its connections
+    /// ([`HOLD_FROM`]).
+    holds: bool,
+    conn: Mutex<Option<(PoolConnection<Postgres>, Instant)>>,
+}
+
+/// The smallest pool one of whose connections is held for the creates'
+/// statements: a smaller pool keeps all of its connections for everyone
+/// (a pool of one would otherwise have none left for a create's reads).
+const HOLD_FROM: u32 = 4;
+
+impl Held {
+    /// The held connection, or one from the pool when none is held or
+    /// another statement has it.
+    async fn take(&self) -> std::result::Result<PoolConnection<Postgres>, DbErr> {
+        let held = self.conn.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some((mut conn, since)) = held
+            && (since.elapsed() <= crate::store::PING_AFTER_IDLE || conn.ping().await.is_ok())
+        {
+            return Ok(conn);
+        }
+        self.pool.acquire().await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))
+    }
+
+    /// Hold `conn` for the next statement (if one is held already, or the
+    /// pool is too small to hold one, `conn` goes back to the pool).
+    fn keep(&self, conn: PoolConnection<Postgres>) {
+        let mut held = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.holds && held.is_none() {
+            *held = Some((conn, Instant::now()));
+        }
+    }
+
+    /// Run `statement` and return its rows.
+    async fn query(&self, statement: Statement) -> std::result::Result<Vec<PgRow>, DbErr> {
+        let mut conn = self.take().await?;
+        let values = SqlxValues(statement.values.unwrap_or_else(|| sea_orm::Values(Vec::new())));
+        let ended = sqlx::query_with(&statement.sql, values).fetch_all(&mut *conn).await.map_err(query_error);
+        match &ended {
+            Ok(_) => self.keep(conn),
+            Err(e) if database_error(e).is_some() && !crate::store::is_connection_error(e) => self.keep(conn),
+            // Back to the pool, which checks it and closes it if broken.
+            Err(_) => drop(conn),
+        }
+        ended
+    }
+}
+
+/// An error of a query as sea-orm reports it.
+fn query_error(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e))
 }
 
 impl Drop for Running {
