@@ -1,7 +1,10 @@
 //! ChallengeService end to end.
 
+use std::collections::BTreeMap;
+
 use peerlab_client::pb;
 use peerlab_testkit::{Backend, seed};
+use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
 use crate::support::spawn_app;
@@ -190,8 +193,71 @@ async fn server_owned_fields_are_never_taken_from_the_request(backend: Backend) 
     assert_eq!(err.code(), Code::InvalidArgument);
 }
 
+/// Posts in flight together with 0 to 4 themes each (on PostgreSQL they
+/// share statements whose theme rows and report counters go as arrays):
+/// every challenge reads back with exactly its themes, and each country's
+/// report counts exactly the themes posted.
+async fn concurrent_posts_with_varied_themes_read_back_and_count_exactly(backend: Backend) {
+    const THEMES: [&str; 6] = ["procurement", "e-services", "mobility", "housing", "energy", "youth"];
+    let app = spawn_app(backend).await;
+    let s = &app.db.store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let nis = seed::municipality(s, "Niš", "RS").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
+    let ba = app.client(&app.staff_token("BA", mostar)).await;
+    let rs = app.client(&app.staff_token("RS", nis)).await;
+    let posts: Vec<(usize, Vec<String>)> =
+        (0..48).map(|i| (i, (0..i % 5).map(|k| THEMES[(i + k) % 6].to_owned()).collect())).collect();
+    let created = futures::future::join_all(posts.iter().map(|(i, themes)| {
+        let (client, m) = if i % 2 == 0 { (&ba, mostar) } else { (&rs, nis) };
+        let challenge = pb::Challenge {
+            working_group: format!("workingGroups/{g}"),
+            title: format!("Post {i}"),
+            themes: themes.clone(),
+            ..Default::default()
+        };
+        client.create_challenge(format!("municipalities/{m}"), challenge, None)
+    }))
+    .await;
+    let mut expected: BTreeMap<(&str, String), i64> = BTreeMap::new();
+    for ((i, themes), created) in posts.iter().zip(created) {
+        let created = created.expect("create");
+        let country = if i % 2 == 0 { "BA" } else { "RS" };
+        let mut sent = themes.clone();
+        sent.sort();
+        let mut read = ba.get_challenge(&created.name).await.expect("read back").themes;
+        read.sort();
+        assert_eq!((created.title.as_str(), read), (format!("Post {i}").as_str(), sent), "{}", created.name);
+        for theme in themes {
+            *expected.entry((country, theme.clone())).or_default() += 1;
+        }
+    }
+    if backend == Backend::Postgres {
+        // Some creates shared a statement, and so a transaction (the rows'
+        // `xmin`): their theme rows went in together, as arrays. Had that
+        // statement failed, each create would have committed alone.
+        let db = s.connection();
+        let sql = "SELECT COUNT(DISTINCT challenge_id) AS n FROM challenge_themes GROUP BY xmin::text ORDER BY n DESC LIMIT 1";
+        let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.expect(sql);
+        let most: i64 = row.expect("a row").try_get("", "n").expect("n");
+        assert!(most >= 2, "no transaction carried the themes of two creates");
+    }
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let report = coordinator.get_network_report(pb::GetNetworkReportRequest::default()).await.expect("report");
+    let mut counted = BTreeMap::new();
+    for c in &report.countries {
+        for (theme, n) in &c.challenges_by_theme {
+            if *n != 0 {
+                counted.insert((c.country.as_str(), theme.clone()), *n);
+            }
+        }
+    }
+    assert_eq!(counted, expected);
+}
+
 peerlab_testkit::on_both_backends!(
     create_get_list_update_archive,
+    concurrent_posts_with_varied_themes_read_back_and_count_exactly,
     bad_input_names_every_field_and_changes_nothing,
     server_owned_fields_are_never_taken_from_the_request,
 );

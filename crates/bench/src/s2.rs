@@ -93,12 +93,35 @@ async fn raw_commits(db: &Db, in_flight: usize, ctx: &Ctx) -> anyhow::Result<Out
     Ok(outcome)
 }
 
+/// The themes each created challenge carries.
+#[derive(Clone, Copy)]
+enum Themes {
+    /// The same two on every challenge (the target's measurement, as in
+    /// every session so far).
+    Two,
+    /// 0 to 4 of six, varying from one challenge to the next, as real
+    /// posts do: the number of theme rows and report counters a shared
+    /// PostgreSQL statement carries then varies too.
+    Varied,
+}
+
+impl Themes {
+    fn of(self, i: u64) -> Vec<String> {
+        const POOL: [&str; 6] = ["procurement", "e-services", "mobility", "housing", "energy", "youth"];
+        match self {
+            Themes::Two => vec![POOL[0].into(), POOL[1].into()],
+            // Distinct: (i + k) % 6 for k < 5.
+            Themes::Varied => (0..i % 5).map(|k| POOL[((i + k) % 6) as usize].to_owned()).collect(),
+        }
+    }
+}
+
 async fn creates(
     server: &Server,
     token: &str,
-    parent: &str,
-    group: &str,
+    (parent, group): (&str, &str),
     in_flight: usize,
+    themes: Themes,
     ctx: &Ctx,
 ) -> anyhow::Result<Outcome> {
     let client = Client::builder(server.endpoint()).bearer(token).max_attempts(1).connect().await?;
@@ -117,7 +140,7 @@ async fn creates(
                 title: format!("Slow procurement of software #{i}"),
                 description: "Buying software takes a year; we look for framework agreements that worked elsewhere."
                     .into(),
-                themes: vec!["procurement".into(), "e-services".into()],
+                themes: themes.of(i),
                 ..Default::default()
             };
             // No request id given: the client generates one, as integrators' calls carry.
@@ -139,15 +162,17 @@ async fn backend(ctx: &mut Ctx, db: Db) -> anyhow::Result<()> {
     let server = Server::peerlab(&ctx.bins, &dir, &PeerlabSpec::new(db.url()))?;
     let parent = format!("municipalities/{m}");
     let group = format!("workingGroups/{}", net.group);
-    let one = creates(&server, &token, &parent, &group, 1, ctx).await?;
+    let at = (parent.as_str(), group.as_str());
+    let one = creates(&server, &token, at, 1, Themes::Two, ctx).await?;
     let (mut raw1, mut sixteen, mut turns) = (None, None, Vec::new());
     for _ in 0..rounds(ctx) {
         let raw = raw_commits(&db, 1, ctx).await?;
-        let created = creates(&server, &token, &parent, &group, 16, ctx).await?;
+        let created = creates(&server, &token, at, 16, Themes::Two, ctx).await?;
         turns.push(format!("{:.0} vs {:.0} ({:.2}×)", created.rate(), raw.rate(), created.rate() / raw.rate()));
         add(&mut raw1, raw)?;
         add(&mut sixteen, created)?;
     }
+    let varied = creates(&server, &token, at, 16, Themes::Varied, ctx).await?;
     server.stop()?;
     let (Some(raw1), Some(sixteen)) = (raw1, sixteen) else { anyhow::bail!("no S2 rounds ran") };
     ctx.note(
@@ -172,6 +197,13 @@ async fn backend(ctx: &mut Ctx, db: Db) -> anyhow::Result<()> {
         Row::against(S, format!("{label}: CreateChallenge, 16 in flight"), sixteen.rate(), "calls/s", ceiling)
             .target(Target::RatioAtLeast(1.5)),
     );
+    ctx.push(Row::against(
+        S,
+        format!("{label}: CreateChallenge, 16 in flight, 0–4 themes each"),
+        varied.rate(),
+        "calls/s",
+        ceiling,
+    ));
     for (k, o) in [(1, &one), (16, &sixteen)] {
         ctx.push(Row::info(S, format!("{label}: CreateChallenge, {k} in flight: p50 latency"), o.ms(0.5), "ms"));
         ctx.push(Row::info(S, format!("{label}: CreateChallenge, {k} in flight: p99 latency"), o.ms(0.99), "ms"));
@@ -182,7 +214,13 @@ async fn backend(ctx: &mut Ctx, db: Db) -> anyhow::Result<()> {
             "µs",
         ));
     }
-    for (what, o) in [("raw 1", &raw1), ("raw 16", &raw16), ("create 1", &one), ("create 16", &sixteen)] {
+    for (what, o) in [
+        ("raw 1", &raw1),
+        ("raw 16", &raw16),
+        ("create 1", &one),
+        ("create 16", &sixteen),
+        ("create 16 varied", &varied),
+    ] {
         if let Some(e) = &o.first_error {
             ctx.note(S, format!("{label} {what}: {} failures, e.g. {e}", o.errors));
         }
@@ -221,7 +259,8 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     ctx.note(
         S,
         "each CreateChallenge carries a fresh request_id (claimed in the same transaction) and appends its event and \
-         report counters; raw = one INSERT of one row per transaction, same file/database, same journal and sync settings",
+         report counters; raw = one INSERT of one row per transaction, same file/database, same journal and sync settings; \
+         the target's creates carry the same 2 themes each, the 0–4 themes row's vary (one window, after the rounds)",
     );
     Ok(())
 }

@@ -221,9 +221,10 @@ impl Combiner {
     }
 
     /// Run a shared statement: the rows it returns are each create's index
-    /// and event id. Its text depends on how many rows each table gets
-    /// ([`chain`] merges the creates' inserts), so it is prepared once on
-    /// the held connection and used again.
+    /// and event id. Its text depends on how many creates it carries (not
+    /// on how many rows each brings: [`chain`] merges the creates' inserts,
+    /// their rows as arrays), so it is prepared once on the held connection
+    /// and used again.
     async fn ids(&self, statement: Statement) -> std::result::Result<HashMap<i32, i64>, DbErr> {
         let mut ids = HashMap::new();
         for row in self.held.query(statement).await? {
