@@ -16,7 +16,7 @@ use anyhow::Context;
 use peerlab_core::auth::{Principal, Role};
 use peerlab_core::domain::*;
 use peerlab_core::model::NewChallenge;
-use peerlab_core::store::{RequestId, SqliteDurability, Store, StoreOptions};
+use peerlab_core::store::{RequestId, Store, StoreOptions};
 use sea_orm::ConnectionTrait;
 
 const IN_FLIGHT: usize = 16;
@@ -29,8 +29,7 @@ fn cpu_seconds() -> anyhow::Result<f64> {
 
 async fn one_run(dir: &std::path::Path, run: usize) -> anyhow::Result<(f64, f64)> {
     let url = format!("sqlite://{}/creates-{run}.db?mode=rwc", dir.display());
-    let store =
-        Store::open(StoreOptions { url, max_connections: 4, sqlite_durability: SqliteDurability::Full }).await?;
+    let store = Store::open(StoreOptions { max_connections: 4, ..StoreOptions::new(url) }).await?;
     for sql in [
         "INSERT INTO municipalities (display_name, country, version, create_time, update_time) \
          VALUES ('Mostar', 'BA', 1, 0, 0)",

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use peerlab_core::auth::{Principal, Role};
 use peerlab_core::domain::*;
 use peerlab_core::model::*;
-use peerlab_core::store::{SqliteDurability, Store, StoreOptions};
+use peerlab_core::store::{Store, StoreOptions};
 use peerlab_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
@@ -100,7 +100,7 @@ impl Db {
 
     /// Open (and migrate) the store, durable as `peerlab serve` opens it.
     pub async fn store(&self) -> anyhow::Result<Store> {
-        let options = StoreOptions { url: self.url(), max_connections: 4, sqlite_durability: SqliteDurability::Full };
+        let options = StoreOptions { max_connections: 4, ..StoreOptions::new(self.url()) };
         Store::open(options).await.with_context(|| format!("opening {}", self.label()))
     }
 }

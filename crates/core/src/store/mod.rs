@@ -69,12 +69,23 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// SQLite durability (ignored on PostgreSQL).
     pub sqlite_durability: SqliteDurability,
+    /// How long a PostgreSQL connection lives before the pool replaces it
+    /// (`None`: for good). The connection held for the creates' shared
+    /// statements goes back to the pool after as long again.
+    pub max_lifetime: Option<Duration>,
 }
 
 impl StoreOptions {
-    /// Options with defaults for `url`.
+    /// Options with defaults for `url`: 16 connections, SQLite's FULL
+    /// durability, and PostgreSQL connections replaced after 30 minutes
+    /// (sqlx's default, named here).
     pub fn new(url: impl Into<String>) -> Self {
-        StoreOptions { url: url.into(), max_connections: 16, sqlite_durability: SqliteDurability::Full }
+        StoreOptions {
+            url: url.into(),
+            max_connections: 16,
+            sqlite_durability: SqliteDurability::Full,
+            max_lifetime: Some(Duration::from_secs(30 * 60)),
+        }
     }
 }
 
@@ -303,6 +314,7 @@ async fn postgres_pool(options: &StoreOptions) -> Result<DatabaseConnection> {
         .max_connections(options.max_connections.max(1))
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
+        .max_lifetime(options.max_lifetime)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {

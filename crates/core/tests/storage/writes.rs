@@ -210,6 +210,64 @@ async fn postgres_a_lost_held_connection_is_replaced() {
     assert!(matches!(closing, Ok(Ok(()))), "the store did not close: {closing:?}");
 }
 
+/// On PostgreSQL, the connection the store holds for the creates'
+/// statements goes back to the pool once held for the pool's lifetime of a
+/// connection, and the pool, finding it older than that, closes it: a held
+/// connection is not kept for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_held_connection_goes_back_after_its_lifetime() {
+    if !Backend::Postgres.enabled() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let lifetime = Duration::from_secs(2);
+    let options =
+        StoreOptions { max_connections: 4, max_lifetime: Some(lifetime), ..StoreOptions::new(db.url.clone()) };
+    let store = Store::open(options).await.expect("a store with a short connection lifetime");
+    let s = &store;
+    let mostar = seed::municipality(s, "Mostar", "BA").await;
+    let g = seed::group(s, "Digitalisation", &[(mostar, "BA")]).await;
+    let create = |i: usize| async move {
+        s.create_challenge(&staff("BA", mostar), mostar, new(g, &format!("c{i}")), Some(&rid(i))).await
+    };
+
+    // The connections whose last statement was a create's (its writes'
+    // clauses `w0`, …; PostgreSQL shows the start of a long statement):
+    // one, the held connection.
+    let watcher = sea_orm::Database::connect(db.url.as_str()).await.expect("connect");
+    let creating = || async {
+        let sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                   AND pid <> pg_backend_pid() AND query LIKE 'WITH w0 AS (%'";
+        let rows = watcher.query_all(Statement::from_string(DatabaseBackend::Postgres, sql)).await.expect("activity");
+        rows.iter().map(|r| r.try_get::<i32>("", "pid").expect("pid")).collect::<Vec<_>>()
+    };
+    create(0).await.expect("a create");
+    create(1).await.expect("a second create");
+    let held = creating().await;
+    assert_eq!(held.len(), 1, "both creates ran on one held connection: {held:?}");
+
+    // Past the lifetime, the next create gives it back and takes another.
+    tokio::time::sleep(lifetime + Duration::from_millis(500)).await;
+    create(2).await.expect("a create after the lifetime");
+    let mut gone = false;
+    for _ in 0..100 {
+        let sql = format!("SELECT pid FROM pg_stat_activity WHERE pid = {}", held[0]);
+        let rows = watcher.query_all(Statement::from_string(DatabaseBackend::Postgres, sql)).await.expect("activity");
+        if rows.is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the connection held past its lifetime was not closed");
+    assert_eq!(creating().await.len(), 1, "the next create ran on one connection");
+    assert_eq!(seed::count(s, "challenges").await, 3, "each create once");
+
+    watcher.close().await.expect("close the watcher");
+    let closing = tokio::time::timeout(Duration::from_secs(10), store.close()).await;
+    assert!(matches!(closing, Ok(Ok(()))), "the store did not close: {closing:?}");
+}
+
 peerlab_testkit::on_both_backends!(
     a_failing_write_does_not_take_its_batch_with_it,
     writes_cut_off_midway_leave_whole_writes_only,

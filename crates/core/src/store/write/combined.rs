@@ -251,12 +251,25 @@ impl Combiner {
 /// error of the connection, or a task cut off mid-statement, which drops
 /// it); the next statement then takes another. One idle for longer than
 /// [`crate::store::PING_AFTER_IDLE`] is pinged first, as the pool does.
+/// One held for longer than the pool's lifetime of a connection goes back
+/// too, and the pool closes it if it is older than that lifetime, as it
+/// closes the connections it keeps: a held connection lives at most twice
+/// the pool's lifetime.
 struct Held {
     pool: PgPool,
     /// Whether the pool is large enough to hold one of its connections
     /// ([`HOLD_FROM`]).
     holds: bool,
-    conn: Mutex<Option<(PoolConnection<Postgres>, Instant)>>,
+    conn: Mutex<Option<Kept>>,
+}
+
+/// A connection held between statements.
+struct Kept {
+    conn: PoolConnection<Postgres>,
+    /// When it came from the pool.
+    taken: Instant,
+    /// When its last statement ended.
+    idle_since: Instant,
 }
 
 /// The smallest pool one of whose connections is held for the creates'
@@ -265,35 +278,43 @@ struct Held {
 const HOLD_FROM: u32 = 4;
 
 impl Held {
-    /// The held connection, or one from the pool when none is held or
-    /// another statement has it.
-    async fn take(&self) -> std::result::Result<PoolConnection<Postgres>, DbErr> {
+    /// The held connection and when it came from the pool, or one from
+    /// the pool when none is held, another statement has it, or it has
+    /// been held for the pool's lifetime of a connection.
+    async fn take(&self) -> std::result::Result<(PoolConnection<Postgres>, Instant), DbErr> {
         let held = self.conn.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some((mut conn, since)) = held
-            && (since.elapsed() <= crate::store::PING_AFTER_IDLE || conn.ping().await.is_ok())
-        {
-            return Ok(conn);
+        if let Some(Kept { mut conn, taken, idle_since }) = held {
+            let lifetime = self.pool.options().get_max_lifetime();
+            // Past its time, it goes back to the pool (dropped), which closes
+            // it if it is older than the lifetime.
+            if lifetime.is_none_or(|lifetime| taken.elapsed() <= lifetime)
+                && (idle_since.elapsed() <= crate::store::PING_AFTER_IDLE || conn.ping().await.is_ok())
+            {
+                return Ok((conn, taken));
+            }
         }
-        self.pool.acquire().await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))
+        let conn = self.pool.acquire().await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
+        Ok((conn, Instant::now()))
     }
 
-    /// Hold `conn` for the next statement (if one is held already, or the
-    /// pool is too small to hold one, `conn` goes back to the pool).
-    fn keep(&self, conn: PoolConnection<Postgres>) {
+    /// Hold `conn`, taken from the pool at `taken`, for the next statement
+    /// (if one is held already, or the pool is too small to hold one,
+    /// `conn` goes back to the pool).
+    fn keep(&self, conn: PoolConnection<Postgres>, taken: Instant) {
         let mut held = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         if self.holds && held.is_none() {
-            *held = Some((conn, Instant::now()));
+            *held = Some(Kept { conn, taken, idle_since: Instant::now() });
         }
     }
 
     /// Run `statement` and return its rows.
     async fn query(&self, statement: Statement) -> std::result::Result<Vec<PgRow>, DbErr> {
-        let mut conn = self.take().await?;
+        let (mut conn, taken) = self.take().await?;
         let values = SqlxValues(statement.values.unwrap_or_else(|| sea_orm::Values(Vec::new())));
         let ended = sqlx::query_with(&statement.sql, values).fetch_all(&mut *conn).await.map_err(query_error);
         match &ended {
-            Ok(_) => self.keep(conn),
-            Err(e) if database_error(e).is_some() && !crate::store::is_connection_error(e) => self.keep(conn),
+            Ok(_) => self.keep(conn, taken),
+            Err(e) if database_error(e).is_some() && !crate::store::is_connection_error(e) => self.keep(conn, taken),
             // Back to the pool, which checks it and closes it if broken.
             Err(_) => drop(conn),
         }
