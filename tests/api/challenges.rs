@@ -2,14 +2,25 @@
 
 use std::collections::BTreeMap;
 
-use peerlab_client::pb;
+use peerlab_client::{Client, pb};
+use peerlab_core::domain::{MunicipalityId, WorkingGroupId};
 use peerlab_testkit::{Backend, seed};
 use sea_orm::{ConnectionTrait, Statement};
 use tonic::Code;
 
-use crate::support::spawn_app;
+use crate::support::{TestApp, spawn_app};
 
-async fn create_get_list_update_archive(backend: Backend) {
+/// Mostar (BA) and Niš (RS) in one working group, and a staff client of each.
+struct TwoCountries {
+    app: TestApp,
+    mostar: MunicipalityId,
+    nis: MunicipalityId,
+    g: WorkingGroupId,
+    ba: Client,
+    rs: Client,
+}
+
+async fn two_countries(backend: Backend) -> TwoCountries {
     let app = spawn_app(backend).await;
     let s = &app.db.store;
     let mostar = seed::municipality(s, "Mostar", "BA").await;
@@ -17,6 +28,12 @@ async fn create_get_list_update_archive(backend: Backend) {
     let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
     let ba = app.client(&app.staff_token("BA", mostar)).await;
     let rs = app.client(&app.staff_token("RS", nis)).await;
+    TwoCountries { app, mostar, nis, g, ba, rs }
+}
+
+async fn create_get_list_update_archive(backend: Backend) {
+    // `_app` keeps the server running.
+    let TwoCountries { app: _app, mostar, nis: _, g, ba, rs } = two_countries(backend).await;
 
     let created = ba
         .challenges()
@@ -199,13 +216,8 @@ async fn server_owned_fields_are_never_taken_from_the_request(backend: Backend) 
 /// report counts exactly the themes posted.
 async fn concurrent_posts_with_varied_themes_read_back_and_count_exactly(backend: Backend) {
     const THEMES: [&str; 6] = ["procurement", "e-services", "mobility", "housing", "energy", "youth"];
-    let app = spawn_app(backend).await;
+    let TwoCountries { app, mostar, nis, g, ba, rs } = two_countries(backend).await;
     let s = &app.db.store;
-    let mostar = seed::municipality(s, "Mostar", "BA").await;
-    let nis = seed::municipality(s, "Niš", "RS").await;
-    let g = seed::group(s, "Digitalisation", &[(mostar, "BA"), (nis, "RS")]).await;
-    let ba = app.client(&app.staff_token("BA", mostar)).await;
-    let rs = app.client(&app.staff_token("RS", nis)).await;
     let posts: Vec<(usize, Vec<String>)> =
         (0..48).map(|i| (i, (0..i % 5).map(|k| THEMES[(i + k) % 6].to_owned()).collect())).collect();
     let created = futures::future::join_all(posts.iter().map(|(i, themes)| {
