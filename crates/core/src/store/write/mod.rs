@@ -22,6 +22,7 @@ use crate::{Error, Result};
 mod chain;
 mod claim;
 mod combined;
+mod merge;
 
 use chain::{chain, fails_check, from_lock};
 pub(crate) use claim::Claim;
