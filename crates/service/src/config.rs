@@ -71,6 +71,10 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// SQLite `PRAGMA synchronous`: `full` (default), `normal` or `extra`.
     pub sqlite_synchronous: String,
+    /// PostgreSQL: how long a connection lives before the pool replaces it,
+    /// in seconds (0: for good). Recycling spreads connections across a
+    /// fail-over and lets server-side memory go.
+    pub connection_lifetime_seconds: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -79,6 +83,7 @@ impl Default for DatabaseConfig {
             url: "sqlite://peerlab.db?mode=rwc".into(),
             max_connections: 16,
             sqlite_synchronous: "full".into(),
+            connection_lifetime_seconds: 30 * 60,
         }
     }
 }
@@ -89,6 +94,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("connection_lifetime_seconds", &self.connection_lifetime_seconds)
             .finish()
     }
 }
@@ -377,12 +383,22 @@ mod tests {
         let config = Config::extract(Config::layers(None).expect("no file")).expect("defaults");
         assert_eq!(config.listen, "127.0.0.1:50051".parse().expect("addr"));
         assert_eq!(config.auth.leeway_seconds, 30);
+        assert_eq!(config.database.connection_lifetime_seconds, 1800);
 
         let file = format!("listen = \"0.0.0.0:0\"\n[server]\nrequest_timeout_ms = 5\n{DEV_ISSUER}");
         let config = load_toml(&file).expect("valid file");
         assert_eq!(config.server.request_timeout_ms, 5);
         assert_eq!(config.server.max_message_bytes, 4 << 20, "unset keys keep their default");
+
         assert_eq!(config.auth.issuers[0].keys[0].kid, "dev-1");
+    }
+
+    #[test]
+    fn the_connection_lifetime_reaches_the_store_options() {
+        let lifetime = |toml: &str| crate::startup::store_options(&load_toml(toml).expect("valid")).max_lifetime;
+        assert_eq!(lifetime(""), Some(std::time::Duration::from_secs(1800)));
+        assert_eq!(lifetime("[database]\nconnection_lifetime_seconds = 90"), Some(std::time::Duration::from_secs(90)));
+        assert_eq!(lifetime("[database]\nconnection_lifetime_seconds = 0"), None, "0: connections are never replaced");
     }
 
     #[test]

@@ -80,6 +80,10 @@ pub fn store_options(config: &Config) -> StoreOptions {
         "extra" => SqliteDurability::Extra,
         _ => SqliteDurability::Full,
     };
+    options.max_lifetime = match config.database.connection_lifetime_seconds {
+        0 => None,
+        seconds => Some(Duration::from_secs(seconds)),
+    };
     options
 }
 
