@@ -181,7 +181,67 @@ async fn committed_moves_on_every_commit(backend: Backend) {
     listening.abort();
 }
 
+/// Every event `p` may read, through the API's pages.
+async fn paged(s: &Store, p: &Principal) -> Vec<Event> {
+    let mut req = PageRequest { page_size: 5, ..Default::default() };
+    let mut all = Vec::new();
+    loop {
+        let page = s.list_events(p, &req).await.expect("page");
+        all.extend(page.items);
+        match page.next_page_token {
+            Some(token) => req.page_token = token,
+            None => return all,
+        }
+    }
+}
+
+/// The live feed reads the log a few events at a time (on SQLite, on the
+/// calling thread, by a path of its own); whatever the step, it reads the
+/// same events, field for field, as the API's pages, and as one large read.
+async fn reading_the_log_a_few_events_at_a_time_reads_what_the_pages_read(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let n = net(s).await;
+    for p in principals(&n) {
+        let pages = paged(s, &p).await;
+        assert!(!pages.is_empty(), "{p:?} reads the directory at least");
+        for step in [1, 2, 16, 17, 1000] {
+            let mut walked: Vec<Event> = Vec::new();
+            loop {
+                let after = walked.last().map_or(0, |e| e.id.get());
+                let batch = s.events_after(p.read_scope(), after, step, None, &[]).await.expect("batch");
+                assert!(batch.len() as u64 <= step, "{p:?}: at most {step}");
+                if batch.is_empty() {
+                    break;
+                }
+                walked.extend(batch);
+            }
+            assert_eq!(walked, pages, "{p:?}, {step} at a time");
+        }
+        // One group's events of one kind, a few at a time.
+        let kind = "challenge.created".to_string();
+        let wanted: Vec<Event> =
+            pages.iter().filter(|e| e.working_group == Some(n.digital) && e.kind == kind).cloned().collect();
+        let mut walked: Vec<Event> = Vec::new();
+        loop {
+            let after = walked.last().map_or(0, |e| e.id.get());
+            let batch = s
+                .events_after(p.read_scope(), after, 1, Some(n.digital), std::slice::from_ref(&kind))
+                .await
+                .expect("one");
+            if batch.is_empty() {
+                break;
+            }
+            walked.extend(batch);
+        }
+        assert_eq!(walked, wanted, "{p:?}, one group's challenges");
+    }
+    let all = paged(s, &coordinator()).await;
+    assert!(all.iter().any(|e| e.kind == "challenge.created"), "the fixture posts challenges");
+}
+
 peerlab_testkit::on_both_backends!(
+    reading_the_log_a_few_events_at_a_time_reads_what_the_pages_read,
     the_audience_agrees_with_the_log,
     observing_membership_events_keeps_the_audience_current,
     committed_moves_on_every_commit,

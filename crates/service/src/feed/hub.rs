@@ -232,7 +232,12 @@ async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::R
                 }
             }
         } else {
-            match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
+            // Where commits are in id order, no more than `newest - last`
+            // events are new: asking for no more lets the store read them
+            // on this thread (SQLite), without a hop that waits for a core
+            // while the streams are busy. Newer commits wake the loop again.
+            let want = if store.commits_in_id_order() { (newest - last).clamp(1, BATCH as i64) as u64 } else { BATCH };
+            match store.events_after(ReadScope::All, last, want, None, &[]).await {
                 Ok(batch) => {
                     backoff = Duration::from_millis(50);
                     let full = batch.len() as u64 == BATCH;
