@@ -240,8 +240,59 @@ async fn concurrent_writes_reach_a_stream_once_each_in_order(backend: Backend) {
     assert_eq!(seen, log, "the stream sends the log: each event once, in order");
 }
 
+/// Streams opened while creates commit one after another end their
+/// catch-up behind the log and join the live feed from there: each sends
+/// what its caller may read of the log, once, in order, and goes on live.
+async fn streams_opened_during_writes_send_the_log_once_each(backend: Backend) {
+    const WRITES: usize = 60;
+    let app = spawn_app(backend).await;
+    let net = network(&app).await;
+    let coordinator = app.client(&app.coordinator_token()).await;
+    let nis = app.client(&app.staff_token("RS", net.nis)).await;
+    let ba = app.client(&app.staff_token("BA", net.mostar)).await;
+    let start = listed(&coordinator).await.last().map_or(0, |e| e.id);
+    // One stream follows live events throughout.
+    let mut early = watch(&coordinator, start, "", &[]).await;
+    let writer = tokio::spawn({
+        let (ba, group, owner) = (ba.clone(), net.group.clone(), net.mostar);
+        async move {
+            for i in 0..WRITES {
+                // Every third a draft, which Niš does not read.
+                post(&ba, &group, owner, &format!("Steady {i}"), i % 3 == 0).await;
+            }
+        }
+    });
+    let mut streams = Vec::new();
+    for i in 0..6 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let everything = i % 2 == 0;
+        let client = if everything { &coordinator } else { &nis };
+        streams.push((everything, watch(client, start, "", &[]).await));
+    }
+    writer.await.expect("writer");
+    post(&ba, &net.group, net.mostar, "After the writes", false).await;
+    let log: Vec<pb::Event> = listed(&coordinator).await.into_iter().filter(|e| e.id > start).collect();
+    let shared: Vec<pb::Event> = listed(&nis).await.into_iter().filter(|e| e.id > start).collect();
+    assert_eq!(log.len(), WRITES + 1, "one event per create");
+    assert_eq!(shared.len(), WRITES - WRITES / 3 + 1, "Niš reads the shared posts");
+    for (everything, stream) in &mut streams {
+        let expected = if *everything { &log } else { &shared };
+        let last = expected.last().map_or(0, |e| e.id);
+        let sent = tokio::time::timeout(WAIT * 2, events_until(stream, last)).await.expect("the whole log arrives");
+        assert_eq!(&sent, expected, "each event once, in order (everything: {everything})");
+    }
+    let last = log.last().map_or(0, |e| e.id);
+    assert_eq!(events_until(&mut early, last).await, log);
+    // Each goes on with the next post.
+    let next = post(&ba, &net.group, net.mostar, "Live again", false).await;
+    for (_, stream) in &mut streams {
+        assert_eq!(next_event(stream).await.resource, next.name);
+    }
+}
+
 peerlab_testkit::on_both_backends!(
     backlog_then_live,
+    streams_opened_during_writes_send_the_log_once_each,
     concurrent_writes_reach_a_stream_once_each_in_order,
     bad_requests_name_the_fields,
     heartbeats_arrive_while_idle,

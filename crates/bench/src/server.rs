@@ -127,7 +127,10 @@ impl Server {
                 cmd.env_remove(key);
             }
         }
-        cmd.env("RUST_LOG", "info").stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+        // The servers log at info; a diagnosis can ask for more (the bench's
+        // own `PEERLAB_` variables are not passed on, so this one is read here).
+        let filter = std::env::var("PEERLAB_BENCH_SERVER_LOG").unwrap_or_else(|_| "info".into());
+        cmd.env("RUST_LOG", filter).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
         let child = cmd.spawn().with_context(|| format!("starting {name}"))?;
         let mut server = Server { child, addr, name };
         server.wait_ready(dir)?;

@@ -141,36 +141,18 @@ impl DirectReads {
         let this = self.clone();
         let (sql, values) = q.build(SqliteQueryBuilder);
         let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
-        let rows = tokio::task::spawn_blocking(move || rows(&this.pages.conn(), &sql, params, read));
+        let rows = tokio::task::spawn_blocking(move || {
+            let conn = this.pages.conn();
+            let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(internal)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(internal)? {
+                out.push(read(row)?);
+            }
+            Ok(out)
+        });
         rows.await.map_err(|e| Error::Internal(format!("direct read task: {e}")))?
     }
-
-    /// Run `q`, which the caller bounds to a few rows of an indexed range
-    /// (the live feed's read of the events just committed), on the calling
-    /// thread and read every row with `read`. SQLite answers it in
-    /// microseconds, as a point read; a hop to another thread and back
-    /// would cost more, and under load each hop waits for a core.
-    pub fn query_few<R>(&self, q: SelectStatement, read: fn(&rusqlite::Row<'_>) -> Result<R>) -> Result<Vec<R>> {
-        let (sql, values) = q.build(SqliteQueryBuilder);
-        let params = values.into_iter().map(bind).collect::<Result<Vec<_>>>()?;
-        rows(&self.point.conn(), &sql, params, read)
-    }
-}
-
-/// Run `sql` with `params` on `conn` and read every row with `read`.
-fn rows<R>(
-    conn: &Connection,
-    sql: &str,
-    params: Vec<Cell>,
-    read: fn(&rusqlite::Row<'_>) -> Result<R>,
-) -> Result<Vec<R>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(internal)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(internal)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(internal)? {
-        out.push(read(row)?);
-    }
-    Ok(out)
 }
 
 /// Run one statement on `conn` and report its row count and last row id.

@@ -1,10 +1,8 @@
 //! Reading the event log: pages for the API and batches for the live feed,
 //! both limited to the events the caller may read.
 
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::direct::Cells;
 use super::entity::event;
 use super::filter::{Filter, Op, Term};
 use super::page::PageSpec;
@@ -16,41 +14,6 @@ use crate::model::*;
 use crate::{Error, Result};
 
 const FIELDS: &[&str] = &["working_group", "kind", "country", "id"];
-
-/// On SQLite, a read of the log asking for at most this many events runs on
-/// the calling thread (see [`super::direct::DirectReads::query_few`]): the
-/// live feed's read of what was just committed asks for that many.
-pub const FEW_EVENTS: u64 = 16;
-
-/// The columns of an `events` row, in [`event_row`]'s order.
-const COLUMNS: [event::Column; 10] = [
-    event::Column::Id,
-    event::Column::Kind,
-    event::Column::Resource,
-    event::Column::WorkingGroupId,
-    event::Column::Country,
-    event::Column::MunicipalityId,
-    event::Column::Visibility,
-    event::Column::Actor,
-    event::Column::CreateTime,
-    event::Column::Payload,
-];
-
-/// An `events` row selected as [`COLUMNS`].
-fn event_row(row: &rusqlite::Row<'_>) -> Result<event::Model> {
-    Ok(event::Model {
-        id: row.cell(0)?,
-        kind: row.cell(1)?,
-        resource: row.cell(2)?,
-        working_group_id: row.cell(3)?,
-        country: row.cell(4)?,
-        municipality_id: row.cell(5)?,
-        visibility: row.cell(6)?,
-        actor: row.cell(7)?,
-        create_time: row.cell(8)?,
-        payload: row.cell(9)?,
-    })
-}
 
 fn term(t: &Term) -> Result<Condition> {
     let one = |e| Ok(Condition::all().add(e));
@@ -160,27 +123,8 @@ impl Store {
         if let Some(last) = self.final_events().await? {
             cond = cond.add(event::Column::Id.lte(last));
         }
-        let rows = match &self.direct {
-            // SQLite: rusqlite on the file, without sqlx's hops to its
-            // connection's thread: on the calling thread for the live feed's
-            // few newest events, else one hop to a blocking thread.
-            Some(direct) => {
-                let mut q = Query::select();
-                q.columns(COLUMNS)
-                    .from(event::Entity)
-                    .cond_where(cond)
-                    .order_by(event::Column::Id, Order::Asc)
-                    .limit(limit);
-                if limit <= FEW_EVENTS {
-                    direct.query_few(q, event_row)?
-                } else {
-                    direct.query_all(q, event_row).await?
-                }
-            }
-            None => {
-                event::Entity::find().filter(cond).order_by_asc(event::Column::Id).limit(limit).all(&self.db).await?
-            }
-        };
+        let rows =
+            event::Entity::find().filter(cond).order_by_asc(event::Column::Id).limit(limit).all(&self.db).await?;
         rows.into_iter().map(record).collect()
     }
 }

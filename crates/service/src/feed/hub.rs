@@ -5,15 +5,19 @@
 //! live events ([`Follower`]). No task of the stream's runs per event: the
 //! only task woken is the one writing the stream's responses. A stream whose
 //! outbox is full is handed back to its own task, which catches up from the
-//! log (and ends the stream if its client stops reading).
+//! log (and ends the stream if its client stops reading). The hub keeps
+//! the events it read last, so that a stream that has caught up from the
+//! log while the hub read on is brought level from memory (see
+//! [`Hub::follow`]).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use peerlab_core::auth::ReadScope;
 use peerlab_core::domain::WorkingGroupId;
 use peerlab_core::feed::Audience;
-use peerlab_core::model::Event;
+use peerlab_core::model::{Event, Snapshot};
 use peerlab_core::store::Store;
 use peerlab_proto::feed::{Encoded, EncodedWatchEventsResponse};
 use peerlab_proto::v1 as pb;
@@ -29,6 +33,10 @@ const BATCH: u64 = 1000;
 /// Read the log even without a signal this often, in case one was lost.
 const RESYNC: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Events the hub keeps after offering them (about 1 KiB each): a stream
+/// whose catch-up from the log ended at most this many events behind the
+/// hub joins without reading the log again.
+const RECENT: usize = 1024;
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -109,21 +117,69 @@ fn encode_event(event: &Event) -> EncodedWatchEventsResponse {
     encode(Message::Event(convert::event(event.clone())))
 }
 
-/// The streams following live events, and how far the hub has read.
+/// The streams following live events, how far the hub has read, and the
+/// events it read last.
 #[derive(Default)]
 pub(super) struct Followers {
     /// Every event up to this id is committed and has been offered to the
     /// followers (or there were none).
     head: i64,
     list: Vec<Arc<Follower>>,
+    /// The events the hub read last, oldest first, each with its message
+    /// once encoded: every event after `floor` up to `head`.
+    recent: VecDeque<(Event, Option<EncodedWatchEventsResponse>)>,
+    floor: i64,
 }
 
 impl Followers {
-    fn offer(&mut self, event: &Event) {
+    fn offer(&mut self, event: Event) {
         let mut message = None;
         let now = Instant::now();
-        self.list.retain(|f| f.offer(event, &mut message, now));
+        self.list.retain(|f| f.offer(&event, &mut message, now));
         self.head = event.id.get();
+        if self.recent.len() == RECENT
+            && let Some((oldest, _)) = self.recent.pop_front()
+        {
+            self.floor = oldest.id.get();
+        }
+        self.recent.push_back((event, message));
+    }
+
+    /// Move the head to `id` without reading the events in between (nobody
+    /// follows them): the events kept no longer reach the head.
+    fn skip_to(&mut self, id: i64) {
+        if id > self.head {
+            self.head = id;
+            self.floor = id;
+            self.recent.clear();
+        }
+    }
+
+    /// Offer `follower` the events it missed, from memory: those after its
+    /// position, which its audience is as of, up to the head. `settled` is
+    /// a committed id read after the audience: a membership change between
+    /// the position and it may be in the audience already, which then
+    /// would judge the events before that change wrongly. False (the
+    /// follower to read the log) when the events kept do not reach back to
+    /// the position or on to `settled`, when a membership changed in
+    /// between, or when the follower's outbox fills.
+    fn bring_level(&mut self, follower: &Follower, settled: i64) -> bool {
+        let position = lock(&follower.state).position;
+        if position >= self.head && settled <= position {
+            return true;
+        }
+        if position < self.floor || settled > self.head {
+            return false;
+        }
+        let missed = || self.recent.iter().filter(move |(e, _)| e.id.get() > position);
+        if missed().any(|(e, _)| e.id.get() <= settled && matches!(e.snapshot, Snapshot::Membership(_))) {
+            return false;
+        }
+        let now = Instant::now();
+        self.recent
+            .iter_mut()
+            .filter(|(e, _)| e.id.get() > position)
+            .all(|(event, message)| follower.offer(event, message, now))
     }
 }
 
@@ -134,6 +190,8 @@ pub struct Hub {
     pub(super) settings: FeedSettings,
     pub(super) stop: watch::Receiver<bool>,
     followers: Arc<Mutex<Followers>>,
+    /// The head, as it moves.
+    head_seen: watch::Receiver<i64>,
     pub(super) limit: super::limit::StreamLimit,
 }
 
@@ -142,7 +200,8 @@ impl Hub {
     /// of other replicas) until `stop` turns true.
     pub fn start(store: Store, settings: FeedSettings, stop: watch::Receiver<bool>) -> Hub {
         let followers = Arc::new(Mutex::new(Followers::default()));
-        tokio::spawn(tail(store.clone(), followers.clone(), stop.clone()));
+        let (head_tx, head_seen) = watch::channel(0);
+        tokio::spawn(tail(store.clone(), followers.clone(), head_tx, stop.clone()));
         tokio::spawn({
             let (store, mut stop) = (store.clone(), stop.clone());
             async move {
@@ -152,7 +211,7 @@ impl Hub {
                 }
             }
         });
-        Hub { store, settings, stop, followers, limit: Default::default() }
+        Hub { store, settings, stop, followers, head_seen, limit: Default::default() }
     }
 
     /// The highest event id the hub has read: every event up to it is committed.
@@ -160,16 +219,35 @@ impl Hub {
         lock(&self.followers).head
     }
 
-    /// Have the hub deliver to `follower` from its position on; false (and
-    /// nothing done) when the hub has read past that position, so that the
-    /// events in between must first be read from the log.
-    pub(super) fn follow(&self, follower: &Arc<Follower>) -> bool {
+    /// Have the hub deliver to `follower` from its position on, whose
+    /// audience was read before the committed id `settled`. Where the hub
+    /// has read past the position, the events in between are offered from
+    /// memory first. False when that cannot be done (see
+    /// [`Followers::bring_level`]): the follower's position (which may
+    /// have moved) is then where it reads the log from.
+    pub(super) fn follow(&self, follower: &Arc<Follower>, settled: i64) -> bool {
         let mut followers = lock(&self.followers);
-        if lock(&follower.state).position < followers.head {
+        if !followers.bring_level(follower, settled) {
             return false;
         }
         followers.list.push(follower.clone());
         true
+    }
+
+    /// Wait until the hub has read every event up to `id`, or `limit` has
+    /// passed, or the server stops. Not at all where the hub does not read
+    /// the log (nobody follows, and commits are not in id order, so the
+    /// head only moves now and then).
+    pub(super) async fn reached(&self, id: i64, limit: Duration) {
+        let mut head = self.head_seen.clone();
+        if *head.borrow() >= id || (!self.store.commits_in_id_order() && lock(&self.followers).list.is_empty()) {
+            return;
+        }
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            _ = tokio::time::timeout(limit, head.wait_for(|h| *h >= id)) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
     }
 
     /// Stop delivering to `follower`; afterwards its state is final.
@@ -181,7 +259,12 @@ impl Hub {
 
 /// Read what the log gained whenever the store signals a commit, and offer
 /// it to the followers in order.
-async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::Receiver<bool>) {
+async fn tail(
+    store: Store,
+    followers: Arc<Mutex<Followers>>,
+    head_seen: watch::Sender<i64>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut committed = store.committed();
     let mut backoff = Duration::from_millis(50);
     let mut last = loop {
@@ -194,7 +277,8 @@ async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::R
             _ = stop.wait_for(|s| *s) => return,
         }
     };
-    lock(&followers).head = last;
+    lock(&followers).skip_to(last);
+    head_seen.send_replace(last);
     let mut final_read = Instant::now();
     loop {
         let newest = *committed.borrow_and_update();
@@ -225,29 +309,27 @@ async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::R
             if let Some(id) = final_id {
                 let mut f = lock(&followers);
                 if f.list.is_empty() {
-                    f.head = f.head.max(id);
+                    f.skip_to(id);
                     last = f.head;
+                    drop(f);
+                    head_seen.send_replace(last);
                 } else {
                     continue;
                 }
             }
         } else {
-            // Where commits are in id order, no more than `newest - last`
-            // events are new: asking for no more lets the store read them
-            // on this thread (SQLite), without a hop that waits for a core
-            // while the streams are busy. Newer commits wake the loop again.
-            let want = if store.commits_in_id_order() { (newest - last).clamp(1, BATCH as i64) as u64 } else { BATCH };
-            match store.events_after(ReadScope::All, last, want, None, &[]).await {
+            match store.events_after(ReadScope::All, last, BATCH, None, &[]).await {
                 Ok(batch) => {
                     backoff = Duration::from_millis(50);
                     let full = batch.len() as u64 == BATCH;
-                    for event in &batch {
+                    for event in batch {
                         // The lock is taken per event, so that streams
                         // joining or leaving wait for one event's delivery
                         // at most. Nobody following: nothing is encoded.
-                        lock(&followers).offer(event);
                         last = event.id.get();
+                        lock(&followers).offer(event);
                     }
+                    head_seen.send_replace(last);
                     if full {
                         continue;
                     }
@@ -267,5 +349,126 @@ async fn tail(store: Store, followers: Arc<Mutex<Followers>>, mut stop: watch::R
             () = tokio::time::sleep(RESYNC) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use peerlab_core::domain::{Description, MunicipalityId, Title};
+    use peerlab_core::model::{NewMunicipality, NewWorkingGroup};
+    use peerlab_testkit::{Backend, TestDb, cc, coordinator};
+
+    use super::*;
+
+    async fn town(s: &Store, name: &str) -> MunicipalityId {
+        let input = NewMunicipality { display_name: Title::parse("name", name).expect("name"), country: cc("BA") };
+        s.create_municipality(&coordinator(), input, None).await.expect("municipality").id
+    }
+
+    /// A log of 8 events: two municipalities, a group, a membership (id 4),
+    /// four more municipalities; all kept by the hub, as if it had read them.
+    async fn hub_with_log() -> (TestDb, Followers) {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let s = &db.store;
+        let mostar = town(s, "Mostar").await;
+        town(s, "Banja Luka").await;
+        let input = NewWorkingGroup {
+            display_name: Title::parse("name", "Digitalisation").expect("name"),
+            description: Description::parse("description", "").expect("description"),
+            themes: Vec::new(),
+            start_date: chrono::NaiveDate::from_ymd_opt(2021, 9, 21).expect("date"),
+            end_date: chrono::NaiveDate::from_ymd_opt(2021, 11, 30).expect("date"),
+        };
+        let group = s.create_working_group(&coordinator(), input, None).await.expect("group").id;
+        s.create_membership(&coordinator(), group, mostar, None).await.expect("membership");
+        for name in ["Tuzla", "Zenica", "Bihać", "Trebinje"] {
+            town(s, name).await;
+        }
+        let events = s.events_after(ReadScope::All, 0, 100, None, &[]).await.expect("log");
+        assert_eq!(events.iter().map(|e| e.id.get()).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
+        assert!(matches!(events[3].snapshot, Snapshot::Membership(_)));
+        let mut followers = Followers::default();
+        for event in events {
+            followers.offer(event);
+        }
+        (db, followers)
+    }
+
+    /// A follower at `position` with an outbox of `room` messages.
+    async fn follower(
+        db: &TestDb,
+        position: i64,
+        room: usize,
+    ) -> (Arc<Follower>, mpsc::Receiver<EncodedWatchEventsResponse>) {
+        let audience = db.store.audience(ReadScope::All).await.expect("audience");
+        let (out, outbox) = mpsc::channel(room);
+        let state = Following { position, last_sent: Instant::now(), audience, live: true };
+        (Arc::new(Follower::new(None, Vec::new(), out, state)), outbox)
+    }
+
+    fn queued(outbox: &mut mpsc::Receiver<EncodedWatchEventsResponse>) -> usize {
+        std::iter::from_fn(|| outbox.try_recv().ok()).count()
+    }
+
+    fn position(f: &Follower) -> i64 {
+        lock(&f.state).position
+    }
+
+    #[tokio::test]
+    async fn a_follower_behind_the_hub_is_brought_level_from_memory() {
+        let (db, mut hub) = hub_with_log().await;
+        assert_eq!((hub.floor, hub.head), (0, 8));
+        // Caught up to 5; the log was at 6 after its audience was read.
+        let (f, mut outbox) = follower(&db, 5, 16).await;
+        assert!(hub.bring_level(&f, 6));
+        assert_eq!((queued(&mut outbox), position(&f)), (3, 8), "events 6, 7 and 8, from memory");
+        // Level with the hub and the log: nothing to do.
+        let (f, mut outbox) = follower(&db, 8, 16).await;
+        assert!(hub.bring_level(&f, 8));
+        assert_eq!((queued(&mut outbox), position(&f)), (0, 8));
+        // A membership change at 4 is past the position (4 is later than
+        // 2) and before the log's id read after the audience: the audience
+        // may be newer than the position, so the log is read again.
+        let (f, mut outbox) = follower(&db, 2, 16).await;
+        assert!(!hub.bring_level(&f, 5));
+        assert_eq!((queued(&mut outbox), position(&f)), (0, 2), "nothing sent");
+        // The same change read before the position: judged, and passed on.
+        let (f, mut outbox) = follower(&db, 4, 16).await;
+        assert!(hub.bring_level(&f, 4));
+        assert_eq!((queued(&mut outbox), position(&f)), (4, 8));
+        // The hub has not read as far as the log went.
+        let (f, _outbox) = follower(&db, 6, 16).await;
+        assert!(!hub.bring_level(&f, 9));
+    }
+
+    #[tokio::test]
+    async fn a_follower_the_hub_cannot_bring_level_reads_the_log() {
+        let (db, mut hub) = hub_with_log().await;
+        // A full outbox: what fits is queued, and the position moves with it.
+        let (f, mut outbox) = follower(&db, 5, 2).await;
+        assert!(!hub.bring_level(&f, 5));
+        assert_eq!((queued(&mut outbox), position(&f)), (2, 7));
+        assert!(!lock(&f.state).live, "handed back");
+        // The hub moved on without reading (nobody followed): what it kept
+        // no longer reaches back to the position.
+        hub.skip_to(20);
+        assert_eq!((hub.floor, hub.head, hub.recent.len()), (20, 20, 0));
+        let (f, _outbox) = follower(&db, 8, 16).await;
+        assert!(!hub.bring_level(&f, 20));
+        let (f, _outbox) = follower(&db, 20, 16).await;
+        assert!(hub.bring_level(&f, 20));
+    }
+
+    #[tokio::test]
+    async fn the_hub_keeps_a_bounded_number_of_events() {
+        let (_db, mut hub) = hub_with_log().await;
+        let template = hub.recent.back().map(|(e, _)| e.clone()).expect("an event");
+        for id in 9..(9 + RECENT as i64) {
+            let mut event = template.clone();
+            event.id = peerlab_core::domain::EventId::parse("id", id).expect("id");
+            hub.offer(event);
+        }
+        assert_eq!(hub.recent.len(), RECENT);
+        assert_eq!((hub.floor, hub.head), (8, 8 + RECENT as i64));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{Stream, StreamExt, stream};
 use peerlab_core::feed::Audience;
@@ -26,6 +27,9 @@ use crate::status::to_status;
 const OUTBOX: usize = 256;
 /// Events per backlog query.
 const PAGE: u64 = 500;
+/// How long a stream that has caught up waits for the hub to read as far
+/// as the log went before it reads the log again.
+const LEVEL_WAIT: Duration = Duration::from_secs(1);
 
 /// The response stream of WatchEvents: messages already encoded (a live
 /// event's once, in the [`Hub`], for every stream).
@@ -121,11 +125,11 @@ struct Feed {
 impl Feed {
     async fn run(mut self) -> End {
         let end = loop {
-            let audience = match self.catch_up().await {
-                Ok(audience) => audience,
+            let (audience, settled) = match self.catch_up().await {
+                Ok(caught_up) => caught_up,
                 Err(end) => break end,
             };
-            match self.follow(audience).await {
+            match self.follow(audience, settled).await {
                 Ok(HandedBack) => {
                     tracing::debug!(position = self.position, "stream fell behind; catching up from the log")
                 }
@@ -139,16 +143,15 @@ impl Feed {
     }
 
     /// Send the log after `position` page by page, then return the audience
-    /// that judges live events from there on.
-    async fn catch_up(&mut self) -> Result<Audience, End> {
+    /// that judges live events from there on, with a committed id read
+    /// after it (see [`Hub::follow`]).
+    async fn catch_up(&mut self) -> Result<(Audience, i64), End> {
         let store = self.hub.store.clone();
         let WatchRequest { scope, working_group, ref kinds, .. } = self.req;
         let kinds = kinds.clone();
-        // Known committed before the next page is read (see below).
-        let mut committed = 0;
         loop {
             // Everything up to `head` is committed, so this query sees it all.
-            let head = self.hub.head().max(committed);
+            let head = self.hub.head();
             let page = store.events_after(scope, self.position, PAGE, working_group, &kinds).await;
             let page = page.map_err(|e| End::Status(to_status(e)))?;
             let full = page.len() as u64 == PAGE;
@@ -161,27 +164,34 @@ impl Feed {
                 self.position = self.position.max(head);
                 // Live events are judged by who the caller can see as of
                 // `position`. The audience is read after the log, so a
-                // membership change committed in between would make it
-                // newer than that: then the events up to it are read from
-                // the log first, and the audience again.
+                // membership change committed in between (up to `settled`)
+                // would make it newer than that: the hub checks the events
+                // in between, or the stream reads the log again.
                 let audience = store.audience(scope).await.map_err(|e| End::Status(to_status(e)))?;
-                committed = store.last_event_id().await.map_err(|e| End::Status(to_status(e)))?;
-                if committed <= self.position {
-                    return Ok(audience);
-                }
+                let settled = store.last_event_id().await.map_err(|e| End::Status(to_status(e)))?;
+                return Ok((audience, settled));
             }
         }
     }
 
     /// Have the hub deliver live events from `position` on, until it hands
     /// the stream back or the stream ends. Meanwhile this task only sends
-    /// heartbeats; the hub holds the position.
-    async fn follow(&mut self, audience: Audience) -> Result<HandedBack, End> {
+    /// heartbeats; the hub holds the position. `settled`: see [`Hub::follow`].
+    async fn follow(&mut self, audience: Audience, settled: i64) -> Result<HandedBack, End> {
         let WatchRequest { working_group, ref kinds, .. } = self.req;
         let state = Following { position: self.position, last_sent: self.last_sent, audience, live: true };
         let follower = Arc::new(Follower::new(working_group, kinds.clone(), self.out.clone(), state));
-        if !self.hub.follow(&follower) {
-            // The hub read past `position` meanwhile: read that from the log first.
+        // Under a steady stream of commits the log is always a little ahead
+        // of the hub when the catch-up ends: wait for the hub to read that
+        // far, rather than read the log again, which would take as long
+        // again and end as far behind (a stream could go round forever).
+        if settled > self.position {
+            self.hub.reached(settled, LEVEL_WAIT).await;
+        }
+        if !self.hub.follow(&follower, settled) {
+            // The hub could not bring it level: read the log from where it stands.
+            let s = lock(&follower.state);
+            (self.position, self.last_sent) = (s.position, s.last_sent);
             return Ok(HandedBack);
         }
         let followed = Followed { hub: &self.hub, follower: &follower };
