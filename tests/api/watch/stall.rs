@@ -26,9 +26,13 @@ async fn a_stalled_subscriber_delays_no_one_and_is_told_to_resume(backend: Backe
     let token = app.coordinator_token();
     let coordinator = app.client(&token).await;
     let backlog = listed(&coordinator).await.last().map_or(0, |e| e.id);
-    // Separate connections: a client that does not read holds its own connection's window only.
+    // Separate connections: a client that does not read holds its own
+    // connection's window only. The stalled one's are HTTP/2's default 64 KiB,
+    // so its outbox fills early in the writes, well before they end (with a
+    // client's usual megabytes of window it could hold most of them, and
+    // fill only as the writes end).
     let stalled_client = app.client(&token).await;
-    let mut stalled = watch(&stalled_client, 0, "", &[]).await;
+    let mut stalled = small_window_watch(&app, &token).await;
     let healthy_client = app.client(&token).await;
     let mut healthy = watch(&healthy_client, 0, "", &[]).await;
     events_until(&mut healthy, backlog).await;
