@@ -11,6 +11,7 @@
 //! [`Hub::follow`]).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -183,6 +184,26 @@ impl Followers {
     }
 }
 
+/// The streams about to follow. While there are any, the hub reads the
+/// log even with nobody following yet, rather than move its head past
+/// events unread: it keeps what it reads, from which it brings them level.
+#[derive(Default)]
+struct Joining {
+    count: AtomicUsize,
+    /// Told when a joining stream waits for the hub to read further.
+    wake: Notify,
+}
+
+/// Held by a stream from the start of its catch-up from the log until it
+/// follows (or reads the log again).
+pub(super) struct JoinGuard(Arc<Joining>);
+
+impl Drop for JoinGuard {
+    fn drop(&mut self) {
+        self.0.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The live feed of one process. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -192,6 +213,7 @@ pub struct Hub {
     followers: Arc<Mutex<Followers>>,
     /// The head, as it moves.
     head_seen: watch::Receiver<i64>,
+    joining: Arc<Joining>,
     pub(super) limit: super::limit::StreamLimit,
 }
 
@@ -201,7 +223,8 @@ impl Hub {
     pub fn start(store: Store, settings: FeedSettings, stop: watch::Receiver<bool>) -> Hub {
         let followers = Arc::new(Mutex::new(Followers::default()));
         let (head_tx, head_seen) = watch::channel(0);
-        tokio::spawn(tail(store.clone(), followers.clone(), head_tx, stop.clone()));
+        let joining = Arc::new(Joining::default());
+        tokio::spawn(tail(store.clone(), followers.clone(), head_tx, joining.clone(), stop.clone()));
         tokio::spawn({
             let (store, mut stop) = (store.clone(), stop.clone());
             async move {
@@ -211,7 +234,7 @@ impl Hub {
                 }
             }
         });
-        Hub { store, settings, stop, followers, head_seen, limit: Default::default() }
+        Hub { store, settings, stop, followers, head_seen, joining, limit: Default::default() }
     }
 
     /// The highest event id the hub has read: every event up to it is committed.
@@ -234,15 +257,22 @@ impl Hub {
         true
     }
 
+    /// Announce a stream about to follow: until the guard is dropped, the
+    /// hub reads the log rather than skip over it (see [`Hub::reached`]).
+    pub(super) fn joining(&self) -> JoinGuard {
+        self.joining.count.fetch_add(1, Ordering::AcqRel);
+        JoinGuard(self.joining.clone())
+    }
+
     /// Wait until the hub has read every event up to `id`, or `limit` has
-    /// passed, or the server stops. Not at all where the hub does not read
-    /// the log (nobody follows, and commits are not in id order, so the
-    /// head only moves now and then).
+    /// passed, or the server stops. Call it holding a [`JoinGuard`]: with
+    /// nobody following, the hub reads the log only for joining streams.
     pub(super) async fn reached(&self, id: i64, limit: Duration) {
         let mut head = self.head_seen.clone();
-        if *head.borrow() >= id || (!self.store.commits_in_id_order() && lock(&self.followers).list.is_empty()) {
+        if *head.borrow() >= id {
             return;
         }
+        self.joining.wake.notify_one();
         let mut stop = self.stop.clone();
         tokio::select! {
             _ = tokio::time::timeout(limit, head.wait_for(|h| *h >= id)) => {}
@@ -263,6 +293,7 @@ async fn tail(
     store: Store,
     followers: Arc<Mutex<Followers>>,
     head_seen: watch::Sender<i64>,
+    joining: Arc<Joining>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut committed = store.committed();
@@ -282,11 +313,11 @@ async fn tail(
     let mut final_read = Instant::now();
     loop {
         let newest = *committed.borrow_and_update();
-        let idle = newest >= last && lock(&followers).list.is_empty();
+        let idle = newest >= last && lock(&followers).list.is_empty() && joining.count.load(Ordering::Acquire) == 0;
         if idle {
-            // Nobody follows live events: no need to read them. Everything
-            // up to the newest final id is in the log for the next stream's
-            // catch-up to read. Where commits are in id order, that is the
+            // Nobody follows live events, or is about to: no need to read
+            // them. Everything up to the newest final id is in the log for
+            // the next stream's catch-up to read. Where commits are in id order, that is the
             // newest committed id. On PostgreSQL a smaller id may still be
             // in flight, so the final id is read from the store, now and
             // then. The head moves only while nobody follows (checked under
@@ -308,7 +339,7 @@ async fn tail(
             };
             if let Some(id) = final_id {
                 let mut f = lock(&followers);
-                if f.list.is_empty() {
+                if f.list.is_empty() && joining.count.load(Ordering::Acquire) == 0 {
                     f.skip_to(id);
                     last = f.head;
                     drop(f);
@@ -346,6 +377,7 @@ async fn tail(
         }
         tokio::select! {
             changed = committed.changed() => if changed.is_err() { return },
+            () = joining.wake.notified() => {}
             () = tokio::time::sleep(RESYNC) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
@@ -458,6 +490,64 @@ mod tests {
         let (f, _outbox) = follower(&db, 20, 16).await;
         assert!(hub.bring_level(&f, 20));
     }
+
+    /// What the running hub keeps: (floor, head, events kept).
+    fn kept(hub: &Hub) -> (i64, i64, usize) {
+        let f = lock(&hub.followers);
+        (f.floor, f.head, f.recent.len())
+    }
+
+    /// With nobody following, the hub moves its head past new events
+    /// without reading them, unless a stream is about to follow: then it
+    /// reads and keeps them, to bring that stream level from memory.
+    async fn the_hub_reads_the_log_for_a_stream_about_to_follow(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let settings = FeedSettings {
+            heartbeat: Duration::from_secs(15),
+            stall_timeout: Duration::from_secs(30),
+            max_streams_per_caller: 10,
+        };
+        town(&db.store, "Mostar").await;
+        let start = db.store.last_event_id().await.expect("log");
+        let (stop_tx, stop) = watch::channel(false);
+        let hub = Hub::start(db.store.clone(), settings, stop);
+        hub.reached(start, Duration::from_secs(10)).await;
+        assert_eq!(kept(&hub), (start, start, 0), "the hub starts at the end of the log");
+
+        let joining = hub.joining();
+        for name in ["Tuzla", "Zenica", "Bihać"] {
+            town(&db.store, name).await;
+        }
+        let end = db.store.last_event_id().await.expect("log");
+        hub.reached(end, Duration::from_secs(10)).await;
+        assert_eq!(kept(&hub), (start, end, 3), "the three new events were read and kept, not skipped");
+        // A stream level with the log before them joins from memory.
+        let (out, mut outbox) = mpsc::channel(16);
+        let audience = db.store.audience(ReadScope::All).await.expect("audience");
+        let state = Following { position: start, last_sent: Instant::now(), audience, live: true };
+        let follower = Arc::new(Follower::new(None, Vec::new(), out, state));
+        assert!(hub.follow(&follower, end));
+        drop(joining);
+        assert_eq!(queued(&mut outbox), 3);
+        hub.unfollow(&follower);
+
+        // Nobody follows or joins: new events are skipped over. (A read the
+        // hub began while the stream joined may still take in the first.)
+        let mut last = 0;
+        for name in ["Trebinje", "Zvornik"] {
+            town(&db.store, name).await;
+            last = db.store.last_event_id().await.expect("log");
+            // On PostgreSQL the idle hub reads the final id every few seconds.
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while kept(&hub).1 < last && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        assert_eq!(kept(&hub), (last, last, 0), "skipped over, not read: the last event is {last}");
+        stop_tx.send_replace(true);
+    }
+
+    peerlab_testkit::on_both_backends!(the_hub_reads_the_log_for_a_stream_about_to_follow);
 
     #[tokio::test]
     async fn the_hub_keeps_a_bounded_number_of_events() {

@@ -18,7 +18,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::hub::{Follower, Following, encode, lock};
+use super::hub::{Follower, Following, JoinGuard, encode, lock};
 use super::{Hub, WatchRequest};
 use crate::convert;
 use crate::status::to_status;
@@ -125,11 +125,14 @@ struct Feed {
 impl Feed {
     async fn run(mut self) -> End {
         let end = loop {
+            // From here until it follows, the hub keeps what it reads for
+            // this stream to join from.
+            let joining = self.hub.joining();
             let (audience, settled) = match self.catch_up().await {
                 Ok(caught_up) => caught_up,
                 Err(end) => break end,
             };
-            match self.follow(audience, settled).await {
+            match self.follow(audience, settled, joining).await {
                 Ok(HandedBack) => {
                     tracing::debug!(position = self.position, "stream fell behind; catching up from the log")
                 }
@@ -177,7 +180,7 @@ impl Feed {
     /// Have the hub deliver live events from `position` on, until it hands
     /// the stream back or the stream ends. Meanwhile this task only sends
     /// heartbeats; the hub holds the position. `settled`: see [`Hub::follow`].
-    async fn follow(&mut self, audience: Audience, settled: i64) -> Result<HandedBack, End> {
+    async fn follow(&mut self, audience: Audience, settled: i64, joining: JoinGuard) -> Result<HandedBack, End> {
         let WatchRequest { working_group, ref kinds, .. } = self.req;
         let state = Following { position: self.position, last_sent: self.last_sent, audience, live: true };
         let follower = Arc::new(Follower::new(working_group, kinds.clone(), self.out.clone(), state));
@@ -188,9 +191,12 @@ impl Feed {
         if settled > self.position {
             self.hub.reached(settled, LEVEL_WAIT).await;
         }
-        if !self.hub.follow(&follower, settled) {
+        let followed = self.hub.follow(&follower, settled);
+        drop(joining);
+        if !followed {
             // The hub could not bring it level: read the log from where it stands.
             let s = lock(&follower.state);
+            tracing::debug!(position = s.position, settled, "could not join the live feed; reading the log again");
             (self.position, self.last_sent) = (s.position, s.last_sent);
             return Ok(HandedBack);
         }
