@@ -172,8 +172,10 @@ impl Followers {
         if position < self.floor || settled > self.head {
             return false;
         }
-        let missed = || self.recent.iter().filter(move |(e, _)| e.id.get() > position);
-        if missed().any(|(e, _)| e.id.get() <= settled && matches!(e.snapshot, Snapshot::Membership(_))) {
+        let membership_changed = self.recent.iter().any(|(e, _)| {
+            (position + 1..=settled).contains(&e.id.get()) && matches!(e.snapshot, Snapshot::Membership(_))
+        });
+        if membership_changed {
             return false;
         }
         let now = Instant::now();
@@ -197,6 +199,13 @@ struct Joining {
 /// Held by a stream from the start of its catch-up from the log until it
 /// follows (or reads the log again).
 pub(super) struct JoinGuard(Arc<Joining>);
+
+impl Joining {
+    /// Whether no stream is about to follow.
+    fn none(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
+    }
+}
 
 impl Drop for JoinGuard {
     fn drop(&mut self) {
@@ -313,16 +322,17 @@ async fn tail(
     let mut final_read = Instant::now();
     loop {
         let newest = *committed.borrow_and_update();
-        let idle = newest >= last && lock(&followers).list.is_empty() && joining.count.load(Ordering::Acquire) == 0;
+        let idle = newest >= last && lock(&followers).list.is_empty() && joining.none();
         if idle {
             // Nobody follows live events, or is about to: no need to read
             // them. Everything up to the newest final id is in the log for
-            // the next stream's catch-up to read. Where commits are in id order, that is the
-            // newest committed id. On PostgreSQL a smaller id may still be
-            // in flight, so the final id is read from the store, now and
-            // then. The head moves only while nobody follows (checked under
-            // the lock): a stream that started following meanwhile did so
-            // at a position no lower than the head, and reads on from there.
+            // the next stream's catch-up to read. Where commits are in id
+            // order, that is the newest committed id. On PostgreSQL a
+            // smaller id may still be in flight, so the final id is read
+            // from the store, now and then. The head moves only while
+            // nobody follows or joins (checked under the lock): a stream
+            // that starts joining meanwhile is at worst refused once, and
+            // reads the log on from its position.
             let final_id = if store.commits_in_id_order() {
                 Some(newest)
             } else if final_read.elapsed() >= RESYNC {
@@ -339,7 +349,7 @@ async fn tail(
             };
             if let Some(id) = final_id {
                 let mut f = lock(&followers);
-                if f.list.is_empty() && joining.count.load(Ordering::Acquire) == 0 {
+                if f.list.is_empty() && joining.none() {
                     f.skip_to(id);
                     last = f.head;
                     drop(f);
